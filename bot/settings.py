@@ -1,0 +1,133 @@
+"""The app's settings, from the environment and a `.env` file.
+
+Every setting has an upper-case environment name (pydantic-settings matches case-insensitively).
+`load_settings` turns any validation failure into one line naming the setting, so start-up
+never shows a traceback for a typo.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DatabaseURLError, async_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./ai-orchestrator.db"
+ENV_FILE = ".env"
+
+
+class SettingsError(Exception):
+    """A setting is malformed or missing; the message is one line naming it."""
+
+
+class CredentialState(StrEnum):
+    CONFIGURED = "configured"
+    MISSING = "missing"  # no App credentials at all: setup mode
+
+
+_CREDENTIALS = ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
+
+    github_app_id: int | None = None
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    github_webhook_secret: SecretStr | None = None
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    github_web_url: str = "https://github.com"
+    github_api_version: str = "2022-11-28"
+    public_url: str | None = Field(default=None, description="URL GitHub reaches this server at")
+    database_url: str = DEFAULT_DATABASE_URL
+    trigger_label: str = "ai-orchestrator"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
+    auto_migrate: bool = True
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    job_lease_seconds: int = Field(default=300, ge=5)
+    job_max_attempts: int = Field(default=5, ge=1)
+    webhook_max_bytes: int = 25 * 1024 * 1024
+    env_file_path: Path = Path(ENV_FILE)
+
+    @field_validator("github_api_url", "github_web_url", "public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            async_url(value)
+        except DatabaseURLError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _whole_credentials(self) -> Settings:
+        present = {
+            "GITHUB_APP_ID": self.github_app_id is not None,
+            "GITHUB_PRIVATE_KEY": self.github_private_key is not None
+            or self.github_private_key_path is not None,
+            "GITHUB_WEBHOOK_SECRET": self.github_webhook_secret is not None,
+        }
+        if any(present.values()) and not all(present.values()):
+            missing = [name for name in _CREDENTIALS if not present[name]]
+            given = [name for name in _CREDENTIALS if present[name]]
+            raise ValueError(
+                f"partial GitHub App credentials: {', '.join(given)} set but "
+                f"{', '.join(missing)} missing (GITHUB_PRIVATE_KEY_PATH may stand in for the key)"
+            )
+        return self
+
+    @property
+    def credential_state(self) -> CredentialState:
+        if self.github_app_id is None:
+            return CredentialState.MISSING
+        return CredentialState.CONFIGURED
+
+    def private_key(self) -> str:
+        """The App's PEM private key, from GITHUB_PRIVATE_KEY or the file it names."""
+        if self.github_private_key is not None:
+            # Hosting platforms often store the PEM with literal "\n" in one line.
+            return self.github_private_key.get_secret_value().replace("\\n", "\n")
+        if self.github_private_key_path is not None:
+            try:
+                return self.github_private_key_path.read_text()
+            except OSError as exc:
+                raise SettingsError(
+                    f"GITHUB_PRIVATE_KEY_PATH: cannot read {self.github_private_key_path}: "
+                    f"{exc.strerror}"
+                ) from None
+        raise SettingsError("GITHUB_PRIVATE_KEY: not set (nor GITHUB_PRIVATE_KEY_PATH)")
+
+    def webhook_secret(self) -> str:
+        if self.github_webhook_secret is None:
+            raise SettingsError("GITHUB_WEBHOOK_SECRET: not set")
+        return self.github_webhook_secret.get_secret_value()
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting and what is wrong with it."""
+    error = exc.errors()[0]
+    location = "_".join(str(part) for part in error["loc"]).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `.env`; raises SettingsError with one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(f"invalid setting {describe_error(exc)}") from None

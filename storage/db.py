@@ -1,0 +1,89 @@
+"""Database engine and sessions: one async engine per process, SQLite or PostgreSQL.
+
+Hosting platforms hand out `postgres://` and `postgresql://` URLs; both are rewritten to the
+psycopg (3) driver, which serves both the async engine and Alembic's sync connection. SQLite
+files use aiosqlite, in WAL mode with a busy timeout so the web process and the worker can
+write to the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SessionMaker = async_sessionmaker[AsyncSession]
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+
+
+class DatabaseURLError(ValueError):
+    """DATABASE_URL names a database this app cannot use."""
+
+
+def _parse(url: str) -> URL:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseURLError(f"not a database URL: {exc}") from None
+    if parsed.get_backend_name() not in _ASYNC_DRIVERS:
+        raise DatabaseURLError(
+            f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql"
+        )
+    return parsed
+
+
+def async_url(url: str) -> str:
+    """The URL with the async driver this app uses for its backend."""
+    parsed = _parse(url)
+    driver = _ASYNC_DRIVERS[parsed.get_backend_name()]
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def sync_url(url: str) -> str:
+    """The URL with a sync driver, for Alembic."""
+    parsed = _parse(url)
+    driver = _SYNC_DRIVERS[parsed.get_backend_name()]
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def is_postgres(url: str) -> bool:
+    return _parse(url).get_backend_name() == "postgresql"
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for `url` (any accepted form of DATABASE_URL)."""
+    target = async_url(url)
+    if is_postgres(url):
+        return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10)
+    engine = create_async_engine(target, echo=echo)
+    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
+    """A session whose work commits on success and rolls back on error."""
+    async with sessions() as session, session.begin():
+        yield session

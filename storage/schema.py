@@ -1,0 +1,6 @@
+"""Imports every table module so that SQLModel.metadata holds the whole schema.
+
+Alembic's env.py and the tests import this; add a line here for each new table module.
+"""
+
+from __future__ import annotations

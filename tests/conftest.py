@@ -1,0 +1,69 @@
+"""Fixtures shared by the whole suite: a migrated database per test on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import SessionMaker, make_engine, make_sessionmaker
+from tests.database import PostgresDatabases, SQLiteDatabases, configured_url
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("REQUIRE_POSTGRES") and configured_url() is None:
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL does not name PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if configured_url() is not None:
+        return
+    skip = pytest.mark.skip(reason="needs DATABASE_URL naming PostgreSQL")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        raise pytest.UsageError(f"../shared not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def _databases(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PostgresDatabases | SQLiteDatabases]:
+    url = configured_url()
+    databases: PostgresDatabases | SQLiteDatabases
+    if url is not None:
+        databases = PostgresDatabases(url)
+    else:
+        databases = SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def database_url(_databases: PostgresDatabases | SQLiteDatabases) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty database for this test."""
+    with _databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> SessionMaker:
+    return make_sessionmaker(engine)
