@@ -7,6 +7,7 @@ never shows a traceback for a typo.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     github_web_url: str = "https://github.com"
     github_api_version: str = "2022-11-28"
+    # GitHub asks for serial mutating requests at least a second apart, per installation.
+    github_mutation_spacing: float = Field(default=1.0, ge=0)
     public_url: str | None = Field(default=None, description="URL GitHub reaches this server at")
     database_url: str = DEFAULT_DATABASE_URL
     trigger_label: str = "ai-orchestrator"
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=300, ge=5)
     job_max_attempts: int = Field(default=5, ge=1)
     webhook_max_bytes: int = 25 * 1024 * 1024
+    # /health reports unhealthy when no worker has beaten for this long.
+    health_max_heartbeat_age: float = Field(default=60.0, gt=0)
     env_file_path: Path = Path(ENV_FILE)
 
     @field_validator("github_api_url", "github_web_url", "public_url")
@@ -126,8 +131,14 @@ def describe_error(exc: ValidationError) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and `.env`; raises SettingsError with one clear line."""
+    """Settings from the environment and the env file; raises SettingsError with one clear line.
+
+    ENV_FILE_PATH (default `.env`) names the env file, which setup mode also writes.
+    """
+    env_file = overrides.pop("_env_file", os.environ.get("ENV_FILE_PATH", ENV_FILE))
+    if env_file is not None:
+        overrides.setdefault("env_file_path", Path(env_file))
     try:
-        return Settings(**overrides)
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(f"invalid setting {describe_error(exc)}") from None

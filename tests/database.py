@@ -15,13 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
-
-from storage.db import is_postgres, sync_url
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import storage.schema  # noqa: F401  (every table on the metadata)
+from storage.db import is_postgres, sync_url
 
 
 def create_schema(url: str) -> None:

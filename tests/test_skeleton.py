@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bot.cli import main
 from bot.settings import SettingsError, load_settings
 

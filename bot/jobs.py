@@ -1,0 +1,53 @@
+"""The job kinds this app runs, and what each does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context import Deps
+from bot.dispatch import handle_delivery
+from bot.status import ensure_status_comment
+from bot.worker import JobRegistry
+from storage.db import transaction
+from storage.deliveries import DeliveryStatus, mark_delivery
+from storage.jobs import Job, enqueue
+from storage.projects import get_project
+
+DELIVERY = "delivery"
+ANNOUNCE = "announce"
+PLAN = "plan"
+
+
+async def run_delivery(job: Job, deps: Any) -> None:
+    delivery_id = str(job.args["delivery_id"])
+    try:
+        await handle_delivery(deps, delivery_id)
+    except Exception as exc:
+        async with transaction(deps.sessions) as session:
+            await mark_delivery(session, delivery_id, DeliveryStatus.FAILED, note=repr(exc))
+        raise
+
+
+async def run_announce(job: Job, deps: Any) -> None:
+    """Posts the project's status comment ("planning…") and queues its planning."""
+    assert isinstance(deps, Deps)
+    async with deps.sessions() as session:
+        project = await get_project(session, int(job.args["project_id"]))
+    if project is None:
+        return
+    await ensure_status_comment(deps, project)
+    async with transaction(deps.sessions) as session:
+        await enqueue(
+            session,
+            kind=PLAN,
+            args={"project_id": project.id},
+            project_id=project.id,
+            dedupe_key=f"plan:{project.id}",
+        )
+
+
+def build_registry() -> JobRegistry:
+    registry = JobRegistry()
+    registry.add(DELIVERY, run_delivery)
+    registry.add(ANNOUNCE, run_announce)
+    return registry

@@ -1,0 +1,229 @@
+"""The worker: claims jobs from the queue, runs their handlers under a lease, records the outcome.
+
+Only kinds with a registered handler are claimed, so a job whose handler ships later waits in
+the queue. A handler's exception fails the job (retried with backoff, `dead` at the end); a
+handler that raises `RetryLater` is requeued without using up an attempt. While a handler runs
+its lease is renewed every third of the lease; if the lease is found lost (expired or taken by
+another worker) the handler is cancelled, because another worker may already be running it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.logcontext import log_context
+from storage.db import SessionMaker
+from storage.heartbeats import beat
+from storage.jobs import Job, JobStatus, claim, complete, fail, renew_lease, retry_later
+
+logger = logging.getLogger(__name__)
+
+JobHandler = Callable[[Job, Any], Awaitable[None]]
+
+
+class JobRegistry:
+    """The handler for each job kind."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, JobHandler] = {}
+
+    def handler(self, kind: str) -> Callable[[JobHandler], JobHandler]:
+        def register(fn: JobHandler) -> JobHandler:
+            self.add(kind, fn)
+            return fn
+
+        return register
+
+    def add(self, kind: str, fn: JobHandler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self._handlers[kind] = fn
+
+    def get(self, kind: str) -> JobHandler:
+        return self._handlers[kind]
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+
+class RetryLater(Exception):
+    """Raised by a handler to be requeued after `delay` without counting a failure."""
+
+    def __init__(self, delay: timedelta, reason: str) -> None:
+        super().__init__(f"retry in {delay.total_seconds():g}s: {reason}")
+        self.delay = delay
+        self.reason = reason
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """What `last_error` keeps: the exception's type and message, not its traceback."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _job_id(job: Job) -> int:
+    if job.id is None:
+        raise ValueError("a claimed job always has an id")
+    return job.id
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleeps `seconds`, or less when `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: SessionMaker,
+        registry: JobRegistry,
+        deps: Any,
+        *,
+        worker_id: str | None = None,
+        concurrency: int = 4,
+        lease_seconds: float = 300,
+        poll_seconds: float = 0.5,
+        heartbeat_seconds: float = 10,
+    ) -> None:
+        self.sessions = sessions
+        self.registry = registry
+        self.deps = deps
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = concurrency
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+
+    async def run_once(self) -> Job | None:
+        """Claims one job of a registered kind and runs it; returns the job as claimed."""
+        job = await claim(
+            self.sessions,
+            worker_id=self.worker_id,
+            lease_seconds=self.lease_seconds,
+            kinds=self.registry.kinds,
+        )
+        if job is None:
+            return None
+        with log_context(job_id=job.id, job_kind=job.kind, project_id=job.project_id):
+            await self._execute(job)
+        return job
+
+    async def drain(self, *, max_jobs: int = 10_000) -> int:
+        """Runs jobs one after another until none is runnable; returns how many ran."""
+        ran = 0
+        while ran < max_jobs and await self.run_once() is not None:
+            ran += 1
+        return ran
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim loops and the heartbeat until `stop` is set; running jobs finish first."""
+        logger.info(
+            "worker started",
+            extra={"worker_id": self.worker_id, "job_kinds": sorted(self.registry.kinds)},
+        )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._heartbeat(stop))
+            for _ in range(self.concurrency):
+                group.create_task(self._claim_loop(stop))
+        logger.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                job = await self.run_once()
+            except Exception:  # the worker loop's edge: a database hiccup must not end it
+                logger.exception("worker loop error", extra={"worker_id": self.worker_id})
+                job = None
+            if job is None:
+                await _wait(stop, self.poll_seconds)
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await beat(self.sessions, worker_id=self.worker_id)
+            except SQLAlchemyError:
+                logger.warning("heartbeat not recorded", exc_info=True)
+            await _wait(stop, self.heartbeat_seconds)
+
+    async def _execute(self, job: Job) -> None:
+        job_id = _job_id(job)
+        try:
+            finished = await self._run_leased(job)
+        except RetryLater as exc:
+            await retry_later(
+                self.sessions,
+                job_id=job_id,
+                worker_id=self.worker_id,
+                delay=exc.delay,
+                reason=exc.reason,
+            )
+            logger.info("job deferred: %s", exc)
+            return
+        except Exception as exc:  # the job's edge: any handler error fails the job, with context
+            logger.exception("job failed (attempt %d of %d)", job.attempts, job.max_attempts)
+            status = await fail(
+                self.sessions, job_id=job_id, worker_id=self.worker_id, error=describe_error(exc)
+            )
+            if status is JobStatus.DEAD:
+                logger.error("job is dead after %d attempts", job.attempts)
+            return
+        if not finished:
+            return
+        if await complete(self.sessions, job_id=job_id, worker_id=self.worker_id):
+            logger.info("job done")
+        else:
+            logger.warning("job finished after its lease was lost; another worker owns it now")
+
+    async def _run_leased(self, job: Job) -> bool:
+        """Runs the handler while renewing the lease; False if the lease was lost midway."""
+        lost = asyncio.Event()
+        work = asyncio.ensure_future(self.registry.get(job.kind)(job, self.deps))
+        keeper = asyncio.create_task(self._keep_lease(_job_id(job), work, lost))
+        try:
+            await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if lost.is_set() and current is not None and current.cancelling() == 0:
+                return False
+            raise
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        return True
+
+    async def _keep_lease(
+        self, job_id: int, work: asyncio.Future[None], lost: asyncio.Event
+    ) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                held = await renew_lease(
+                    self.sessions,
+                    job_id=job_id,
+                    worker_id=self.worker_id,
+                    lease_seconds=self.lease_seconds,
+                )
+            except SQLAlchemyError:  # try again next time: the lease has two thirds left
+                logger.warning("lease not renewed", exc_info=True)
+                continue
+            if not held:
+                logger.error("lease lost while the job ran; cancelling it to avoid a double run")
+                lost.set()
+                work.cancel()
+                return

@@ -1,0 +1,96 @@
+"""Webhook deliveries as GitHub sent them: stored once per X-GitHub-Delivery id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.types import JSONType, UTCDateTime, utcnow
+from storage.upsert import insert_ignore
+
+
+class DeliveryStatus(StrEnum):
+    RECEIVED = "received"
+    HANDLED = "handled"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class Delivery(SQLModel, table=True):
+    __tablename__ = "deliveries"
+
+    id: str = Field(primary_key=True, max_length=64)
+    event: str = Field(max_length=64, index=True)
+    action: str | None = Field(default=None, max_length=64)
+    installation_id: int | None = Field(default=None, index=True)
+    repository: str | None = Field(default=None, max_length=255)
+    sender: str | None = Field(default=None, max_length=255)
+    payload: dict[str, Any] = Field(sa_type=JSONType)
+    status: DeliveryStatus = Field(default=DeliveryStatus.RECEIVED, max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def describe(payload: dict[str, Any]) -> dict[str, Any]:
+    """The indexed facts of a payload: action, installation, repository, sender."""
+    installation = payload.get("installation") or {}
+    repository = payload.get("repository") or {}
+    sender = payload.get("sender") or {}
+    action = payload.get("action")
+    return {
+        "action": action if isinstance(action, str) else None,
+        "installation_id": installation.get("id") if isinstance(installation, dict) else None,
+        "repository": repository.get("full_name") if isinstance(repository, dict) else None,
+        "sender": sender.get("login") if isinstance(sender, dict) else None,
+    }
+
+
+async def record_delivery(
+    session: AsyncSession,
+    *,
+    delivery_id: str,
+    event: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
+) -> bool:
+    """Stores a delivery unless its id was seen before; True when it is new."""
+    values = {
+        "id": delivery_id,
+        "event": event,
+        "payload": payload,
+        "status": DeliveryStatus.RECEIVED,
+        "received_at": now or utcnow(),
+        **describe(payload),
+    }
+    return await insert_ignore(session, Delivery.__table__, values, conflict=["id"])
+
+
+async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
+    return await session.get(Delivery, delivery_id)
+
+
+async def mark_delivery(
+    session: AsyncSession,
+    delivery_id: str,
+    status: DeliveryStatus,
+    *,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    delivery = await session.get(Delivery, delivery_id)
+    if delivery is None:
+        return
+    delivery.status = status
+    delivery.note = note[:2000] if note else None
+    delivery.handled_at = now or utcnow()
+    session.add(delivery)
+
+
+async def recent_deliveries(session: AsyncSession, *, limit: int = 20) -> list[Delivery]:
+    statement = select(Delivery).order_by(col(Delivery.received_at).desc()).limit(limit)
+    return list((await session.exec(statement)).all())

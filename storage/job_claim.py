@@ -1,0 +1,148 @@
+"""Claiming a job: the oldest runnable one whose project has no other job under a live lease.
+
+Runnable means queued and due, or running under an expired lease (its worker died).
+
+SQLite serialises writers, so one `UPDATE … WHERE id = (SELECT …) RETURNING` both finds and
+takes the job atomically, project check included.
+
+PostgreSQL lets many workers claim at once. `FOR UPDATE SKIP LOCKED` stops two of them taking
+the same row, but not two rows of one project: both would see the project idle in their own
+snapshots and both commit. So the claimer also takes a per-project advisory lock for the rest
+of its transaction and, holding it, asks again in a new statement (a fresh snapshot under READ
+COMMITTED) whether the project is busy. Every claim for a project passes through that lock, so
+the second claimer sees the first one's committed lease and moves on to another project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, not_, or_, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import Table
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
+
+from storage.job_table import Job, JobStatus
+
+# First key of the two-int advisory locks taken here, so they cannot meet other users' locks.
+ADVISORY_NAMESPACE = 0x6A6F6273  # "jobs"
+# Projects tried per claim before giving up until the next poll.
+PROJECT_TRIES = 8
+
+_JOBS: Table = Job.__table__  # type: ignore[attr-defined]
+
+
+def _busy(jobs: Any, project_id: Any, job_id: Any, now: datetime) -> ColumnElement[bool]:
+    """Another job of the project is running under a live lease."""
+    other = _JOBS.alias("other")
+    return exists().where(
+        other.c.project_id == project_id,
+        other.c.id != job_id,
+        other.c.status == JobStatus.RUNNING,
+        other.c.lease_expires_at >= now,
+    )
+
+
+def _runnable(jobs: Any, now: datetime) -> ColumnElement[bool]:
+    queued = and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
+    abandoned = and_(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires_at < now)
+    return or_(queued, abandoned)
+
+
+def _candidates(jobs: Any, now: datetime, kinds: Collection[str] | None) -> Select[int, int | None]:
+    free = or_(jobs.c.project_id.is_(None), not_(_busy(jobs, jobs.c.project_id, jobs.c.id, now)))
+    statement = (
+        select(jobs.c.id, jobs.c.project_id)
+        .where(_runnable(jobs, now), free)
+        .order_by(jobs.c.run_after, jobs.c.id)
+        .limit(1)
+    )
+    if kinds is not None:
+        statement = statement.where(jobs.c.kind.in_(sorted(kinds)))
+    return statement
+
+
+def _take(job_id: Any, worker_id: str, lease: timedelta, now: datetime) -> Any:
+    return (
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            status=JobStatus.RUNNING,
+            lease_owner=worker_id,
+            lease_expires_at=now + lease,
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def claim_next(
+    session: AsyncSession,
+    worker_id: str,
+    lease: timedelta,
+    kinds: Collection[str] | None,
+    now: datetime,
+) -> Job | None:
+    """Claims one job inside the caller's transaction, which must commit to keep it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return await _claim_postgres(session, worker_id, lease, kinds, now)
+    return await _claim_sqlite(session, worker_id, lease, kinds, now)
+
+
+async def _claim_sqlite(
+    session: AsyncSession,
+    worker_id: str,
+    lease: timedelta,
+    kinds: Collection[str] | None,
+    now: datetime,
+) -> Job | None:
+    # An alias, so the subquery is not correlated to the UPDATE's own table.
+    candidate = _candidates(_JOBS.alias("candidate"), now, kinds)
+    chosen = candidate.with_only_columns(candidate.selected_columns[0]).scalar_subquery()
+    result = await session.exec(_take(chosen, worker_id, lease, now))
+    job: Job | None = result.scalars().one_or_none()
+    return job
+
+
+async def _claim_postgres(
+    session: AsyncSession,
+    worker_id: str,
+    lease: timedelta,
+    kinds: Collection[str] | None,
+    now: datetime,
+) -> Job | None:
+    skipped: set[int] = set()
+    for _ in range(PROJECT_TRIES):
+        statement = _candidates(_JOBS, now, kinds).with_for_update(skip_locked=True, of=_JOBS)
+        if skipped:
+            statement = statement.where(
+                or_(_JOBS.c.project_id.is_(None), _JOBS.c.project_id.not_in(skipped))
+            )
+        row = (await session.exec(statement)).first()
+        if row is None:
+            return None
+        job_id, project_id = row
+        if project_id is None or await _lock_idle_project(session, project_id, job_id, now):
+            result = await session.exec(_take(job_id, worker_id, lease, now))
+            job: Job | None = result.scalars().one_or_none()
+            return job
+        skipped.add(project_id)
+    return None
+
+
+async def _lock_idle_project(
+    session: AsyncSession, project_id: int, job_id: int, now: datetime
+) -> bool:
+    """Takes the project's claim lock, then checks afresh that no other job of it runs."""
+    key = project_id % 2**31  # int4 key; a collision only makes two projects wait for each other
+    locked = await session.exec(select(func.pg_try_advisory_xact_lock(ADVISORY_NAMESPACE, key)))
+    if not locked.one():
+        return False
+    busy = await session.exec(select(_busy(_JOBS, project_id, job_id, now)))
+    return not busy.one()

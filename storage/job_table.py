@@ -1,0 +1,53 @@
+"""The `jobs` table: one row per unit of slow work, with its lease and retry state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from storage.types import JSONType, UTCDateTime, utcnow
+
+ERROR_LIMIT = 4000
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+# The values ("queued"), not the member names, in a plain VARCHAR: no PostgreSQL enum type.
+_STATUS_TYPE = SAEnum(
+    JobStatus,
+    native_enum=False,
+    length=16,
+    values_callable=lambda members: [member.value for member in members],
+)
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64, index=True)
+    args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_STATUS_TYPE, index=True)
+    attempts: int = 0
+    max_attempts: int = 5
+    run_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    lease_owner: str | None = Field(default=None, max_length=255)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=ERROR_LIMIT)
+    # UNIQUE lets many NULLs through on both backends: only keyed jobs are deduplicated.
+    dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
+    # No foreign key: the queue sits below the project tables and outlives deleted projects.
+    project_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

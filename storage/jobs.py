@@ -1,0 +1,279 @@
+"""The durable job queue: jobs in a table, claimed with a lease, retried with backoff.
+
+A job is `queued` until a worker claims it (`running`, with a lease that the worker renews);
+it ends `done`, `dead` (after `max_attempts` failures, error kept) or `cancelled`. A worker that
+dies leaves its lease to expire, and the job is claimed again: so every job must be idempotent.
+Jobs with the same `project_id` never run at the same time (`storage/job_claim.py`).
+
+All times come from the caller's clock (`now=`, default the current UTC time), so workers on
+several machines need synchronised clocks, as any lease-based queue does.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import SessionMaker, transaction
+from storage.job_claim import claim_next
+from storage.job_table import ERROR_LIMIT, Job, JobStatus
+from storage.types import utcnow
+
+__all__ = [
+    "Job",
+    "JobStatus",
+    "backoff",
+    "cancel_project_jobs",
+    "claim",
+    "complete",
+    "counts",
+    "enqueue",
+    "fail",
+    "get_job",
+    "new_job",
+    "renew_lease",
+    "retry_later",
+]
+
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = timedelta(hours=1)
+BACKOFF_JITTER = 0.1
+
+
+def new_job(
+    *,
+    kind: str,
+    args: dict[str, Any],
+    project_id: int | None = None,
+    dedupe_key: str | None = None,
+    run_after: datetime | None = None,
+    max_attempts: int = 5,
+) -> Job:
+    now = utcnow()
+    return Job(
+        kind=kind,
+        args=args,
+        project_id=project_id,
+        dedupe_key=dedupe_key,
+        run_after=run_after or now,
+        max_attempts=max_attempts,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    args: dict[str, Any],
+    project_id: int | None = None,
+    dedupe_key: str | None = None,
+    run_after: datetime | None = None,
+    max_attempts: int = 5,
+) -> Job | None:
+    """Adds a job in the caller's transaction; None when its `dedupe_key` is already queued.
+
+    ON CONFLICT DO NOTHING leaves the caller's transaction usable, where a failed INSERT would
+    abort it on PostgreSQL.
+    """
+    job = new_job(
+        kind=kind,
+        args=args,
+        project_id=project_id,
+        dedupe_key=dedupe_key,
+        run_after=run_after,
+        max_attempts=max_attempts,
+    )
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(Job)
+        .values(**job.model_dump(exclude={"id"}))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Job)
+    )
+    result = await session.exec(statement)
+    added: Job | None = result.scalars().one_or_none()
+    return added
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def claim(
+    sessions: SessionMaker,
+    *,
+    worker_id: str,
+    lease_seconds: float,
+    kinds: Collection[str] | None = None,
+    now: datetime | None = None,
+) -> Job | None:
+    """Leases the oldest runnable job (of `kinds`, when given) whose project is free."""
+    if kinds is not None and not kinds:
+        return None
+    lease = timedelta(seconds=lease_seconds)
+    async with transaction(sessions) as session:
+        return await claim_next(session, worker_id, lease, kinds, now or utcnow())
+
+
+def _held(job_id: int, worker_id: str) -> Any:
+    """The rows of a job this worker still holds (nobody else has claimed it since)."""
+    return (
+        (col(Job.id) == job_id)
+        & (col(Job.lease_owner) == worker_id)
+        & (col(Job.status) == JobStatus.RUNNING)
+    )
+
+
+async def _update_held(sessions: SessionMaker, job_id: int, worker_id: str, **values: Any) -> bool:
+    statement = update(Job).where(_held(job_id, worker_id)).values(**values)
+    async with transaction(sessions) as session:
+        result = await session.exec(statement)
+    return bool(result.rowcount)
+
+
+async def complete(sessions: SessionMaker, *, job_id: int, worker_id: str) -> bool:
+    """Marks the job done; False (nothing changed) when this worker no longer holds it."""
+    now = utcnow()
+    return await _update_held(
+        sessions,
+        job_id,
+        worker_id,
+        status=JobStatus.DONE,
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=now,
+        updated_at=now,
+    )
+
+
+def backoff(
+    attempts: int,
+    *,
+    base: float = BACKOFF_BASE,
+    cap: timedelta = BACKOFF_CAP,
+    jitter: float = BACKOFF_JITTER,
+) -> timedelta:
+    """base**attempts seconds, up to `cap`, stretched by up to `jitter` so retries spread out."""
+    seconds = min(base ** min(attempts, 64), cap.total_seconds())
+    seconds *= 1 + random.uniform(0, jitter)
+    return min(timedelta(seconds=seconds), cap)
+
+
+async def fail(
+    sessions: SessionMaker,
+    *,
+    job_id: int,
+    worker_id: str,
+    error: str,
+    now: datetime | None = None,
+    backoff_base: float = BACKOFF_BASE,
+    backoff_cap: timedelta = BACKOFF_CAP,
+) -> JobStatus:
+    """Requeues the job with backoff, or makes it dead after its last attempt.
+
+    Returns the new status; when this worker no longer holds the job nothing changes and the
+    job's current status is returned.
+    """
+    now = now or utcnow()
+    async with sessions() as session:
+        job = await session.get(Job, job_id)
+    if job is None:
+        raise LookupError(f"no job {job_id}")
+    values: dict[str, Any] = {"last_error": error[:ERROR_LIMIT], "updated_at": now}
+    values |= {"lease_owner": None, "lease_expires_at": None}
+    if job.attempts < job.max_attempts:
+        delay = backoff(job.attempts, base=backoff_base, cap=backoff_cap)
+        values |= {"status": JobStatus.QUEUED, "run_after": now + delay}
+    else:
+        values |= {"status": JobStatus.DEAD, "finished_at": now}
+    # Read, then a guarded write: `attempts` only changes when someone else claims the job.
+    statement = (
+        update(Job)
+        .where(_held(job_id, worker_id) & (col(Job.attempts) == job.attempts))
+        .values(**values)
+    )
+    async with transaction(sessions) as session:
+        changed = (await session.exec(statement)).rowcount
+    if changed:
+        return JobStatus(values["status"])
+    async with sessions() as session:
+        current = await session.get(Job, job_id)
+    return current.status if current is not None else JobStatus.CANCELLED
+
+
+async def retry_later(
+    sessions: SessionMaker,
+    *,
+    job_id: int,
+    worker_id: str,
+    delay: timedelta,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """Requeues the job after `delay` without counting the attempt (a rate limit, say)."""
+    now = now or utcnow()
+    await _update_held(
+        sessions,
+        job_id,
+        worker_id,
+        status=JobStatus.QUEUED,
+        attempts=col(Job.attempts) - 1,
+        run_after=now + delay,
+        last_error=f"retry later: {reason}"[:ERROR_LIMIT],
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=now,
+    )
+
+
+async def renew_lease(
+    sessions: SessionMaker,
+    *,
+    job_id: int,
+    worker_id: str,
+    lease_seconds: float,
+    now: datetime | None = None,
+) -> bool:
+    """Extends a live lease; False when it was lost (expired, taken over, or job cancelled).
+
+    An expired lease is never revived: another job of the project may have started since.
+    """
+    now = now or utcnow()
+    statement = (
+        update(Job)
+        .where(_held(job_id, worker_id) & (col(Job.lease_expires_at) >= now))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+    )
+    async with transaction(sessions) as session:
+        return bool((await session.exec(statement)).rowcount)
+
+
+async def cancel_project_jobs(session: AsyncSession, *, project_id: int) -> int:
+    """Cancels a project's queued jobs in the caller's transaction; running ones finish."""
+    now = utcnow()
+    statement = (
+        update(Job)
+        .where((col(Job.project_id) == project_id) & (col(Job.status) == JobStatus.QUEUED))
+        .values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
+    )
+    return int((await session.exec(statement)).rowcount)
+
+
+async def counts(session: AsyncSession) -> dict[JobStatus, int]:
+    """Jobs per status, every status present."""
+    statement = select(Job.status, func.count()).group_by(col(Job.status))
+    found = {JobStatus(status): int(n) for status, n in (await session.exec(statement)).all()}
+    return {status: found.get(status, 0) for status in JobStatus}
+
+
+async def get_job(session: AsyncSession, job_id: int) -> Job | None:
+    return await session.get(Job, job_id)
