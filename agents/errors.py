@@ -18,9 +18,7 @@ class AgentOutputError(AgentError):
         self.role = role
         self.step = step
         self.problem = problem
-        super().__init__(
-            f"the {role} agent gave an invalid answer twice at step {step}: {problem}"
-        )
+        super().__init__(f"the {role} agent gave an invalid answer twice at step {step}: {problem}")
 
 
 class EditError(AgentError):
@@ -29,3 +27,7 @@ class EditError(AgentError):
 
 class UnknownTemplate(AgentError):
     """No prompt template exists for a step."""
+
+
+class ProviderError(AgentError):
+    """The provider's API failed after the SDK's own retries (status, timeout, connection)."""

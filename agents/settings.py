@@ -138,14 +138,13 @@ class AgentSettings(BaseSettings):
     # The changing part of a prompt (file map and files) is cut to this many tokens.
     agent_context_tokens: int = Field(default=24000, ge=1000)
 
-    @field_validator("*", mode="before")
+    @field_validator(*(f"agent_{role.value}_temperature" for role in Role), mode="before")
     @classmethod
-    def _blank_temperature(cls, value: Any, info: Any) -> Any:
+    def _blank_temperature(cls, value: Any) -> Any:
         # AGENT_<ROLE>_TEMPERATURE=none (or empty) leaves temperature out of the request, for
         # reasoning models that refuse one.
-        if info.field_name.endswith("_temperature") and isinstance(value, str):
-            if value.strip().lower() in {"", "none", "default"}:
-                return None
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "default"}:
+            return None
         return value
 
     @field_validator("openai_base_url", "anthropic_base_url")
@@ -210,3 +209,24 @@ def missing_keys(settings: AgentSettings) -> list[str]:
 
 def key_missing_error(role: Role, provider: ProviderName) -> ProviderKeyMissing:
     return ProviderKeyMissing(f"role {role} uses {provider}: set {KEY_VARIABLES[provider]}")
+
+
+def doctor_checks(settings: AgentSettings) -> list[tuple[str, bool, str]]:
+    """(name, ok, hint) lines for `doctor`: each provider's key, then each role's model."""
+    checks: list[tuple[str, bool, str]] = []
+    for provider in settings.providers_in_use():
+        roles = ", ".join(role.value for role in Role if settings.role(role).provider is provider)
+        variable = KEY_VARIABLES[provider]
+        if settings.has_key(provider):
+            where = settings.base_url(provider) or "the official endpoint"
+            checks.append((variable, True, f"set; {roles} call {where}"))
+        else:
+            checks.append((variable, False, f"not set: role(s) {roles} use {provider}"))
+    prices = settings.prices()
+    for role in Role:
+        chosen = settings.role(role)
+        hint = f"{chosen.provider} {chosen.model}"
+        if chosen.model not in prices:
+            hint += " (no price in MODEL_PRICES: its calls are recorded at $0)"
+        checks.append((f"agent {role.value}", True, hint))
+    return checks

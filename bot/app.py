@@ -16,14 +16,16 @@ import httpx2
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.context import Deps, build_github_app
 from bot.health import health_response
 from bot.jobs import build_registry
-from bot.settings import CredentialState, Settings, load_settings
-from bot.setup import ConfiguredApp, setup_routes
+from bot.manifest import CALLBACK_PATH
+from bot.registration import ConfiguredApp
+from bot.settings import CREDENTIAL_FIELDS, CredentialState, Settings, load_settings
+from bot.setup import setup_routes
 from bot.webhooks import receive
 from bot.worker import Worker
 from storage.db import SessionMaker, make_engine, make_sessionmaker
@@ -92,8 +94,10 @@ async def health(request: Request) -> Response:
     )
 
 
-async def home(request: Request) -> Response:
-    return HTMLResponse(CONFIGURED_PAGE.format(app_id=_runtime(request).settings.github_app_id))
+def _configured_settings(current: Settings) -> Settings:
+    """`current` with the credentials the manifest flow just wrote to the env file."""
+    fresh = load_settings(_env_file=current.env_file_path)
+    return current.model_copy(update={name: getattr(fresh, name) for name in CREDENTIAL_FIELDS})
 
 
 def create_app(
@@ -103,17 +107,17 @@ def create_app(
     with_worker: bool = False,
 ) -> Starlette:
     """The app for `settings`; `http` is injectable so tests can put a fake GitHub behind it."""
+    client = http or httpx2.AsyncClient(timeout=30.0)
     holder: dict[str, Runtime] = {}
 
     async def on_configured(_app: ConfiguredApp) -> None:
         runtime = holder["runtime"]
-        runtime.configure(load_settings(_env_file=runtime.settings.env_file_path))
+        runtime.configure(_configured_settings(runtime.settings))
         log.info("GitHub App configured; leaving setup mode")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        client = http or httpx2.AsyncClient(timeout=30.0)
         runtime = Runtime(settings, engine, make_sessionmaker(engine), client, with_worker)
         holder["runtime"] = app.state.runtime = runtime
         if settings.credential_state is CredentialState.CONFIGURED:
@@ -126,25 +130,27 @@ def create_app(
                 await client.aclose()
             await engine.dispose()
 
-    class Home:
-        """`/` is the setup page until configured, then a short status page."""
+    setup = {
+        route.path: route.endpoint
+        for route in setup_routes(settings, client, on_configured)
+        if isinstance(route, Route)
+    }
 
-        def __init__(self) -> None:
-            self.setup: Starlette | None = None
+    async def home(request: Request) -> Response:
+        runtime = _runtime(request)
+        if runtime.deps is None:
+            return await setup["/"](request)  # type: ignore[no-any-return]
+        return HTMLResponse(CONFIGURED_PAGE.format(app_id=runtime.settings.github_app_id))
 
-        async def __call__(self, scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            runtime = holder["runtime"]
-            if runtime.deps is None:
-                if self.setup is None:
-                    self.setup = Starlette(routes=setup_routes(runtime.settings, runtime.http, on_configured))
-                await self.setup(scope, receive, send)  # type: ignore[arg-type]
-            else:
-                await Starlette(routes=[Route("/", home)])(scope, receive, send)  # type: ignore[arg-type]
+    async def setup_callback(request: Request) -> Response:
+        if _runtime(request).deps is not None:
+            return RedirectResponse("/", status_code=303)
+        return await setup[CALLBACK_PATH](request)  # type: ignore[no-any-return]
 
     routes: list[BaseRoute] = [
         Route("/webhooks", webhooks, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/", home, methods=["GET"]),
+        Route(CALLBACK_PATH, setup_callback, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.mount("/", Home())  # type: ignore[arg-type]
-    return app
+    return Starlette(routes=routes, lifespan=lifespan)

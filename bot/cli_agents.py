@@ -104,7 +104,7 @@ def format_cost(report: CostReport) -> str:
         f"total: {format_usd(report.total_nanousd)} for {report.total_input_tokens:,} input "
         f"and {report.total_output_tokens:,} output tokens",
         f"saved by the response cache: {format_usd(report.response_cache_saved_nanousd)} "
-        f"({report.cache_hits} hits)",
+        f"({report.cache_hits} requests answered from the cache)",
         f"saved by provider prompt caching: {format_usd(report.provider_cache_saved_nanousd)} "
         f"({report.provider_cached_tokens:,} cached input tokens)",
     ]

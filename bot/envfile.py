@@ -21,7 +21,10 @@ _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
 
 
 def quote(value: str) -> str:
-    """The value as dotenv syntax: bare when safe, else single-quoted (no interpolation)."""
+    """The value as dotenv syntax: bare when safe, else single-quoted with `\\` and `\'`."""
+    if "${" in value:
+        # python-dotenv expands ${NAME} even in single quotes and has no escape for it.
+        raise ValueError("a value containing '${' cannot be written to a .env file literally")
     if _PLAIN_VALUE.fullmatch(value):
         return value
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -91,7 +94,10 @@ def _sync_directory(directory: Path) -> None:
 
 
 def _line(key: str, value: str) -> str:
-    return f"{key}={quote(value)}\n"
+    try:
+        return f"{key}={quote(value)}\n"
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None  # the key, never the value
 
 
 def _terminated(original: str) -> str:

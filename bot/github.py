@@ -5,24 +5,44 @@ every request, waiting out 429s and secondary-limit 403s (gidgethub raises `Rate
 only for a 403 with nothing remaining), and spacing mutating requests of one installation, as
 GitHub asks. Retries go through gidgethub's own hooks (`manage_rate_limit`, before each attempt,
 and `handle_rate_limit_error`, after a failed one), so conditional-request caching and response
-parsing stay gidgethub's. The App side (JWTs, installation tokens) is in `bot.github_auth`.
+parsing stay gidgethub's.
+
+`GitHubApp` (one per process) hands out those clients: one authenticated as the App with a JWT,
+and one per installation with its access token (cached in `bot.github_auth`), its own ETag cache
+and its own spacing of mutations. Nothing here logs a token, a JWT or the private key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import cachetools
 import gidgethub
 import gidgethub.httpx
 import httpx2
+
+from bot.github_auth import InstallationToken, TokenCache, app_jwt
+from bot.github_ratelimit import (
+    Clock,
+    MutationPacer,
+    RateLimited,
+    RateLimitPolicy,
+    Sleep,
+    rate_limit_wait,
+    reset_at,
+)
+
+__all__ = [
+    "GitHubApp",
+    "GitHubClient",
+    "RateLimitPolicy",
+    "RateLimited",
+    "anonymous_client",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,91 +50,7 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_API_VERSION = "2022-11-28"
 REQUESTER = "ai-orchestrator"
 MUTATING_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-# Waiting until the primary limit resets, plus this, absorbs small clock differences with GitHub.
-PRIMARY_RESET_MARGIN = 1.0
-_SECONDARY_MARKERS = ("secondary rate limit", "abuse detection")
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class RateLimited(Exception):
-    """GitHub keeps refusing for longer than we are willing to wait: requeue the job instead."""
-
-    def __init__(self, *, reset_at: datetime | None, retry_after: float, status: int) -> None:
-        self.reset_at = reset_at
-        self.retry_after = retry_after
-        self.status = status
-        until = f" until {reset_at.isoformat()}" if reset_at else ""
-        super().__init__(f"GitHub rate limit ({status}): retry after {retry_after:.0f} s{until}")
-
-
-@dataclass(frozen=True)
-class RateLimitPolicy:
-    """How long and how often a client waits out GitHub's rate limits before giving up."""
-
-    max_attempts: int = 4
-    secondary_min_wait: float = 60.0  # GitHub: "wait at least one minute" without retry-after
-    max_wait: float = 15 * 60.0  # longer than this: raise RateLimited rather than hold a worker
-
-
-def rate_limit_wait(
-    exc: gidgethub.HTTPException, *, attempt: int, now: float, policy: RateLimitPolicy
-) -> float | None:
-    """Seconds to wait before retrying, or None when the failure is not a rate limit.
-
-    GitHub's documented order: honour `retry-after`; else, with nothing remaining, wait for
-    `x-ratelimit-reset`; else (a secondary limit) wait at least a minute, backing off.
-    """
-    status = int(exc.status_code)
-    if status not in (403, 429):
-        return None
-    headers = exc.headers
-    retry_after = _number(headers.get("retry-after"))
-    if retry_after is not None:
-        return max(retry_after, 0.0)
-    reset = _number(headers.get("x-ratelimit-reset"))
-    if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
-        return max(reset - now, 0.0) + PRIMARY_RESET_MARGIN
-    message = str(exc).lower()
-    if status == 429 or any(marker in message for marker in _SECONDARY_MARKERS):
-        return float(policy.secondary_min_wait * 2 ** (attempt - 1))
-    return None  # an ordinary 403: missing permission, not a limit
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-def _reset_at(headers: Mapping[str, str]) -> datetime | None:
-    reset = _number(headers.get("x-ratelimit-reset"))
-    return datetime.fromtimestamp(reset, UTC) if reset is not None else None
-
-
-class MutationPacer:
-    """Keeps mutating requests of one installation at least `spacing` seconds apart."""
-
-    def __init__(self, spacing: float, *, clock: Clock, sleep: Sleep) -> None:
-        self._spacing = spacing
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = asyncio.Lock()
-        self._next_at = -math.inf
-
-    async def wait(self) -> None:
-        if self._spacing <= 0:
-            return
-        async with self._lock:
-            now = self._clock()
-            delay = self._next_at - now
-            if delay > 0:
-                await self._sleep(delay)
-            # Measured from when this request may start, whether or not the clock moved.
-            self._next_at = max(now, self._next_at) + self._spacing
+_ETAG_CACHE_SIZE = 500  # conditional-request entries kept per installation
 
 
 class GitHubClient(gidgethub.httpx.GitHubAPI):
@@ -187,8 +123,9 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
             return False
         status = int(exception.status_code)
         if wait > self._policy.max_wait or attempt >= self._policy.max_attempts:
-            reset_at = _reset_at(exception.headers)
-            raise RateLimited(reset_at=reset_at, retry_after=wait, status=status) from exception
+            raise RateLimited(
+                reset_at=reset_at(exception.headers), retry_after=wait, status=status
+            ) from exception
         log.warning(
             "github rate limit on %s %s (%s): waiting %.0f s, attempt %d",
             method,
@@ -205,7 +142,122 @@ def anonymous_client(
     http: httpx2.AsyncClient,
     api_url: str = DEFAULT_API_URL,
     api_version: str = DEFAULT_API_VERSION,
-    **options: Any,
+    *,
+    sleep: Sleep = asyncio.sleep,
 ) -> GitHubClient:
     """A client without credentials, for `POST /app-manifests/{code}/conversions`."""
-    return GitHubClient(http, api_url=api_url, api_version=api_version, **options)
+    return GitHubClient(http, api_url=api_url, api_version=api_version, sleep=sleep)
+
+
+class GitHubApp:
+    """Mints JWTs, caches installation tokens, hands out per-installation clients."""
+
+    def __init__(
+        self,
+        *,
+        app_id: int,
+        private_key: str,
+        http: httpx2.AsyncClient,
+        api_url: str = DEFAULT_API_URL,
+        api_version: str = DEFAULT_API_VERSION,
+        mutation_spacing: float = 1.0,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+        policy: RateLimitPolicy | None = None,
+        requester: str = REQUESTER,
+    ) -> None:
+        self.app_id = app_id
+        self.api_url = api_url
+        self._private_key = private_key
+        self._http = http
+        self._api_version = api_version
+        self._spacing = mutation_spacing
+        self._clock = clock
+        self._sleep = sleep
+        self._policy = policy or RateLimitPolicy()
+        self._requester = requester
+        self._tokens = TokenCache(clock=clock)
+        self._clients: dict[int, GitHubClient] = {}
+        self._app_client: GitHubClient | None = None
+        self._slug: str | None = None
+
+    def __repr__(self) -> str:
+        return f"GitHubApp(app_id={self.app_id}, api_url={self.api_url!r})"
+
+    def jwt(self) -> str:
+        """A fresh App JWT: RS256, `iat` 60 s in the past, `exp` under GitHub's 10 minutes."""
+        return app_jwt(self.app_id, self._private_key)
+
+    def app_client(self) -> GitHubClient:
+        """A client authenticated as the App (gidgethub mints and refreshes its JWT)."""
+        if self._app_client is None:
+            self._app_client = self._new_client(app_id=self.app_id, private_key=self._private_key)
+        return self._app_client
+
+    async def installation_token(self, installation_id: int) -> str:
+        """The installation's token, fetched once, reused until a minute before it expires."""
+        return await self._tokens.get(installation_id, self._fetch_token)
+
+    async def installation_client(self, installation_id: int) -> GitHubClient:
+        """A token client; its ETag cache and mutation spacing persist per installation."""
+        token = await self.installation_token(installation_id)
+        client = self._clients.get(installation_id)
+        if client is None:
+            client = self._new_client(
+                oauth_token=token, cache=cachetools.LRUCache(_ETAG_CACHE_SIZE)
+            )
+            self._clients[installation_id] = client
+        client.oauth_token = token  # a refreshed token replaces the old one in place
+        return client
+
+    async def app_slug(self) -> str:
+        """The App's slug (`GET /app`); its own events come from `<slug>[bot]`."""
+        if self._slug is None:
+            app = await self.app_client().getitem("/app")
+            self._slug = str(app["slug"])
+        return self._slug
+
+    async def bot_login(self) -> str:
+        """The login the App acts as: `<slug>[bot]`."""
+        return f"{await self.app_slug()}[bot]"
+
+    def forget_installation(self, installation_id: int) -> None:
+        """Drop the token and client of an installation that was deleted or suspended."""
+        self._tokens.forget(installation_id)
+        self._clients.pop(installation_id, None)
+
+    async def _fetch_token(self, installation_id: int) -> InstallationToken:
+        data = await self.app_client().post(
+            "/app/installations/{installation_id}/access_tokens",
+            {"installation_id": installation_id},
+            data=b"",
+        )
+        token = InstallationToken.from_response(data)
+        log.info(
+            "installation token fetched",
+            extra={"installation_id": installation_id, "expires_at": token.expires_at},
+        )
+        return token
+
+    def _new_client(
+        self,
+        *,
+        oauth_token: str | None = None,
+        app_id: int | None = None,
+        private_key: str | None = None,
+        cache: gidgethub.abc.CACHE_TYPE | None = None,
+    ) -> GitHubClient:
+        return GitHubClient(
+            self._http,
+            api_url=self.api_url,
+            api_version=self._api_version,
+            oauth_token=oauth_token,
+            app_id=app_id,
+            private_key=private_key,
+            cache=cache,
+            pacer=MutationPacer(self._spacing, clock=self._clock, sleep=self._sleep),
+            policy=self._policy,
+            clock=self._clock,
+            sleep=self._sleep,
+            requester=self._requester,
+        )

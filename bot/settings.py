@@ -31,6 +31,15 @@ class CredentialState(StrEnum):
 
 
 _CREDENTIALS = ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET")
+# What the manifest flow writes, and a running server picks up when it leaves setup mode.
+CREDENTIAL_FIELDS = (
+    "github_app_id",
+    "github_private_key",
+    "github_private_key_path",
+    "github_webhook_secret",
+    "github_client_id",
+    "github_client_secret",
+)
 
 
 class Settings(BaseSettings):

@@ -1,45 +1,41 @@
 """Setup mode: register the GitHub App through GitHub's manifest flow, as Probot does.
 
-`/` explains which credentials are missing and offers a form that posts the manifest built from
-app.yml to GitHub. GitHub sends the browser back to `/setup/callback` with a one-hour code, which
-is exchanged (`POST /app-manifests/{code}/conversions`) for the new App's id, private key,
-webhook secret and OAuth client; they are written to the env file and the private key to a file
-beside it, both mode 0600. Secrets are never logged and never shown on a page.
+`GET /` explains which credentials are missing and offers a form that posts the manifest built
+from app.yml to GitHub, with a random state remembered here. GitHub sends the browser back to
+`GET /setup/callback?code=…&state=…`; the state is checked and the code turned into saved
+credentials (bot/registration.py). Pages are Jinja2 templates with autoescaping; none shows a
+secret.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import gidgethub
-import gidgethub.httpx
 import httpx2
 import jinja2
 from cachetools import TTLCache
-from pydantic import BaseModel, SecretStr, ValidationError, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from bot.envfile import update_env_file, write_private_file
 from bot.manifest import CALLBACK_PATH, build_manifest, load_app_yml
+from bot.registration import ConfiguredApp, RegistrationFailed, exchange_code, save_credentials
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-REQUESTER = "ai-orchestrator"
+OnConfigured = Callable[[ConfiguredApp], Awaitable[None]]
+
 STATE_TTL_SECONDS = 3600.0  # GitHub's code lives an hour, so an older form is of no use
-KEY_FILE_NAME = "github-app.{name}.private-key.pem"
 
 BAD_STATE = (
     "This registration did not start on this server, was already completed, or started more "
@@ -50,19 +46,6 @@ BAD_ORGANIZATION = "That is not a GitHub organisation name; the form registers t
 ALREADY_REGISTERED = (
     "An App has already been registered by this server; its credentials are in {env_file}. "
     "Restart the server to use it."
-)
-CONVERSION_REFUSED = (
-    "GitHub refused to hand over the new App's credentials (HTTP {status}). A registration "
-    "code works once and for an hour: start again from the setup page."
-)
-GITHUB_UNREACHABLE = "GitHub could not be reached ({error}). Start again from the setup page."
-CONVERSION_INCOMPLETE = (
-    "GitHub's answer lacked {fields}. The App may exist on GitHub without its credentials "
-    "here: delete it in your GitHub settings and start again."
-)
-WRITE_FAILED = (
-    "The App was registered on GitHub, but {path} could not be written ({reason}). Delete the "
-    "App in your GitHub settings, make the directory writable, and start again."
 )
 
 # Every page is a one-off (a fresh state, or a result), the callback URL carries the code, and
@@ -78,47 +61,6 @@ PAGE_HEADERS = {
 
 _ORGANIZATION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,256}")
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
-
-
-@dataclass(frozen=True)
-class ConfiguredApp:
-    """The App setup mode registered; no secrets, they are in `env_file` and the key file."""
-
-    app_id: int
-    slug: str
-    name: str
-    html_url: str
-    client_id: str
-    env_file: Path
-    private_key_file: Path
-
-    @property
-    def install_url(self) -> str:
-        return f"{self.html_url}/installations/new"
-
-
-OnConfigured = Callable[[ConfiguredApp], Awaitable[None]]
-
-
-class Conversion(BaseModel):
-    """The part of GitHub's conversion answer that setup keeps."""
-
-    id: int
-    slug: str
-    name: str
-    html_url: str
-    client_id: str
-    client_secret: SecretStr
-    webhook_secret: SecretStr
-    pem: SecretStr
-
-    @field_validator("html_url")
-    @classmethod
-    def _web_link(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("not an http(s) URL")
-        return value.rstrip("/")
 
 
 class StateStore:
@@ -139,14 +81,6 @@ class StateStore:
 
     def redeem(self, state: str) -> bool:
         return self._states.pop(state, None) is not None
-
-
-class SetupFailed(Exception):
-    """A step of the callback failed; the message is for the page, the status for the reply."""
-
-    def __init__(self, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.status_code = status_code
 
 
 def missing_settings(settings: Settings) -> list[str]:
@@ -207,8 +141,9 @@ class _Setup:
         self.states = states
         self.app_yml = app_yml
         self.templates = _templates()
-        self.done: ConfiguredApp | None = None  # after a registration, no second one
+        self.done: ConfiguredApp | None = None  # after one registration, no second
         self.reloaded = False
+        self.registering = asyncio.Lock()  # two callbacks at once must not both register
 
     async def page(self, request: Request) -> Response:
         if self.done is not None:
@@ -234,83 +169,25 @@ class _Setup:
 
     async def callback(self, request: Request) -> Response:
         try:
-            configured = await self._register(request)
-        except SetupFailed as exc:
+            async with self.registering:
+                self.done = await self._register(request)
+        except RegistrationFailed as exc:
             context = {"message": str(exc), "home": str(request.base_url)}
             return self._render(request, "setup_error.html", context, exc.status_code)
-        self.done = configured
-        self.reloaded = await self._notify(configured)
-        return self._done_page(request, configured)
+        self.reloaded = await self._notify(self.done)
+        return self._done_page(request, self.done)
 
     async def _register(self, request: Request) -> ConfiguredApp:
         if self.done is not None:
-            raise SetupFailed(ALREADY_REGISTERED.format(env_file=self.done.env_file), 409)
+            message = ALREADY_REGISTERED.format(env_file=self.done.env_file)
+            raise RegistrationFailed(message, 409)
         if not self.states.redeem(request.query_params.get("state", "")):
-            raise SetupFailed(BAD_STATE, 400)
+            raise RegistrationFailed(BAD_STATE, 400)
         code = request.query_params.get("code", "")
         if not _CODE.fullmatch(code):
-            raise SetupFailed(BAD_CODE, 400)
-        return self._save(await self._convert(code))
-
-    async def _convert(self, code: str) -> Conversion:
-        """Exchange the code for the App's configuration; never logs the code or the answer."""
-        github = gidgethub.httpx.GitHubAPI(
-            self.http, REQUESTER, base_url=self.settings.github_api_url
-        )
-        version = {"X-GitHub-Api-Version": self.settings.github_api_version}
-        try:
-            answer = await github.post(
-                "/app-manifests/{code}/conversions",
-                {"code": code},
-                data=b"",
-                extra_headers=version,
-            )
-        except gidgethub.HTTPException as exc:
-            logger.warning("manifest conversion refused: HTTP %d", exc.status_code)
-            raise SetupFailed(CONVERSION_REFUSED.format(status=int(exc.status_code)), 502) from None
-        except httpx2.HTTPError as exc:
-            logger.warning("manifest conversion failed: %s", type(exc).__name__)
-            raise SetupFailed(GITHUB_UNREACHABLE.format(error=type(exc).__name__), 502) from None
-        try:
-            return Conversion.model_validate(answer)
-        except ValidationError as exc:
-            # Only field names: the error's input would be the answer, private key included.
-            fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
-            logger.warning("manifest conversion answer lacked %s", ", ".join(fields))
-            raise SetupFailed(CONVERSION_INCOMPLETE.format(fields=", ".join(fields)), 502) from None
-
-    def _save(self, app: Conversion) -> ConfiguredApp:
-        """The key file, then the env file naming it; on failure neither is left behind."""
-        env_file = self.settings.env_file_path.resolve()
-        key_name = app.slug if _SLUG.fullmatch(app.slug) else str(app.id)
-        key_file = env_file.parent / KEY_FILE_NAME.format(name=key_name)
-        credentials = {
-            "GITHUB_APP_ID": str(app.id),
-            "GITHUB_PRIVATE_KEY_PATH": str(key_file),
-            "GITHUB_WEBHOOK_SECRET": app.webhook_secret.get_secret_value(),
-            "GITHUB_CLIENT_ID": app.client_id,
-            "GITHUB_CLIENT_SECRET": app.client_secret.get_secret_value(),
-        }
-        try:
-            write_private_file(key_file, app.pem.get_secret_value())
-        except OSError as exc:
-            raise SetupFailed(
-                WRITE_FAILED.format(path=key_file, reason=exc.strerror), 500
-            ) from None
-        try:
-            # A GITHUB_PRIVATE_KEY left in the file would win over the new key file.
-            update_env_file(env_file, credentials, remove=("GITHUB_PRIVATE_KEY",))
-        except OSError as exc:
-            key_file.unlink(missing_ok=True)
-            raise SetupFailed(
-                WRITE_FAILED.format(path=env_file, reason=exc.strerror), 500
-            ) from None
-        logger.info(
-            "registered GitHub App %s (id %d); credentials in %s", app.slug, app.id, env_file
-        )
-        return ConfiguredApp(
-            app.id, app.slug, app.name, app.html_url, app.client_id, env_file, key_file
-        )
+            raise RegistrationFailed(BAD_CODE, 400)
+        conversion = await exchange_code(self.http, self.settings, code)
+        return save_credentials(conversion, self.settings.env_file_path)
 
     async def _notify(self, configured: ConfiguredApp) -> bool:
         """Tell the app to leave setup mode; True if it did, False if a restart is needed."""
@@ -319,9 +196,9 @@ class _Setup:
         try:
             await self.on_configured(configured)
         except Exception:
-            # The credentials are saved whatever went wrong: the page says to restart.
+            # The credentials are saved whatever went wrong here; the page says to restart.
             logger.exception(
-                "GitHub App %s saved, but the server could not switch to it", configured.slug
+                "GitHub App %s saved, but the server did not switch to it", configured.slug
             )
             return False
         return True

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logcontext import log_context
+from bot.logs import scrub
 from storage.db import SessionMaker
 from storage.heartbeats import beat
 from storage.jobs import Job, JobStatus, claim, complete, fail, renew_lease, retry_later
@@ -71,8 +72,11 @@ def default_worker_id() -> str:
 
 
 def describe_error(exc: BaseException) -> str:
-    """What `last_error` keeps: the exception's type and message, not its traceback."""
-    return f"{type(exc).__name__}: {exc}"
+    """What `last_error` keeps: the exception's type and message, not its traceback.
+
+    Scrubbed of token- and key-shaped strings: it is stored in the database.
+    """
+    return scrub(f"{type(exc).__name__}: {exc}")
 
 
 def _job_id(job: Job) -> int:

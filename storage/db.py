@@ -60,12 +60,21 @@ def is_postgres(url: str) -> bool:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's recipe: let it emit BEGIN itself (see _begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is
+    # locked" when another connection wrote in between (WAL snapshots cannot be upgraded);
+    # taking the write lock at BEGIN makes it wait its turn under busy_timeout instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -75,6 +84,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10)
     engine = create_async_engine(target, echo=echo)
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 
 

@@ -67,7 +67,7 @@ async def record_delivery(
         "received_at": now or utcnow(),
         **describe(payload),
     }
-    return await insert_ignore(session, Delivery.__table__, values, conflict=["id"])
+    return await insert_ignore(session, Delivery, values, conflict=["id"])
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:

@@ -36,7 +36,7 @@ PROJECT_TRIES = 8
 _JOBS: Table = Job.__table__  # type: ignore[attr-defined]
 
 
-def _busy(jobs: Any, project_id: Any, job_id: Any, now: datetime) -> ColumnElement[bool]:
+def _busy(project_id: Any, job_id: Any, now: datetime) -> ColumnElement[bool]:
     """Another job of the project is running under a live lease."""
     other = _JOBS.alias("other")
     return exists().where(
@@ -54,7 +54,7 @@ def _runnable(jobs: Any, now: datetime) -> ColumnElement[bool]:
 
 
 def _candidates(jobs: Any, now: datetime, kinds: Collection[str] | None) -> Select[int, int | None]:
-    free = or_(jobs.c.project_id.is_(None), not_(_busy(jobs, jobs.c.project_id, jobs.c.id, now)))
+    free = or_(jobs.c.project_id.is_(None), not_(_busy(jobs.c.project_id, jobs.c.id, now)))
     statement = (
         select(jobs.c.id, jobs.c.project_id)
         .where(_runnable(jobs, now), free)
@@ -144,5 +144,5 @@ async def _lock_idle_project(
     locked = await session.exec(select(func.pg_try_advisory_xact_lock(ADVISORY_NAMESPACE, key)))
     if not locked.one():
         return False
-    busy = await session.exec(select(_busy(_JOBS, project_id, job_id, now)))
+    busy = await session.exec(select(_busy(project_id, job_id, now)))
     return not busy.one()

@@ -184,10 +184,7 @@ async def fail(
     job's current status is returned.
     """
     now = now or utcnow()
-    async with sessions() as session:
-        job = await session.get(Job, job_id)
-    if job is None:
-        raise LookupError(f"no job {job_id}")
+    job = await _load(sessions, job_id)
     values: dict[str, Any] = {"last_error": error[:ERROR_LIMIT], "updated_at": now}
     values |= {"lease_owner": None, "lease_expires_at": None}
     if job.attempts < job.max_attempts:
@@ -205,9 +202,15 @@ async def fail(
         changed = (await session.exec(statement)).rowcount
     if changed:
         return JobStatus(values["status"])
+    return (await _load(sessions, job_id)).status
+
+
+async def _load(sessions: SessionMaker, job_id: int) -> Job:
     async with sessions() as session:
-        current = await session.get(Job, job_id)
-    return current.status if current is not None else JobStatus.CANCELLED
+        job = await session.get(Job, job_id)
+    if job is None:
+        raise LookupError(f"no job {job_id}")
+    return job
 
 
 async def retry_later(

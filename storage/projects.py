@@ -76,9 +76,7 @@ async def create_project(
         "created_at": moment,
         "updated_at": moment,
     }
-    created = await insert_ignore(
-        session, Project.__table__, values, conflict=["repo_id", "issue_number"]
-    )
+    created = await insert_ignore(session, Project, values, conflict=["repo_id", "issue_number"])
     project = await find_project(session, repo_id=data.repo_id, issue_number=data.issue_number)
     if project is None:  # pragma: no cover - the row was inserted or existed a moment ago
         raise RuntimeError("project row vanished during creation")

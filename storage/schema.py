@@ -4,6 +4,14 @@ Alembic's env.py and the tests import this; add a line here for each new table m
 """
 
 from __future__ import annotations
-from storage import deliveries, installations, projects  # noqa: F401, E402
-from storage import cache, ledger, phase_docs  # noqa: F401, E402
-from storage import heartbeats, jobs  # noqa: F401, E402
+
+from storage import (  # noqa: F401
+    cache,
+    deliveries,
+    heartbeats,
+    installations,
+    jobs,
+    ledger,
+    phase_docs,
+    projects,
+)

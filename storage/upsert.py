@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -17,10 +18,10 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 
 async def insert_ignore(
-    session: AsyncSession, table: Any, values: dict[str, Any], *, conflict: Sequence[str]
+    session: AsyncSession, model: type[SQLModel], values: dict[str, Any], *, conflict: Sequence[str]
 ) -> bool:
     """Inserts `values` unless a row with the same `conflict` columns exists; True if inserted."""
-    statement: Insert = _insert(session, table).values(**values)
+    statement: Insert = _insert(session, model).values(**values)
     statement = statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[attr-defined]
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]

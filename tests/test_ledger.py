@@ -9,7 +9,7 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import cache, ledger
-from storage.cache_keys import ARCHITECTURE, phase_code_key
+from storage.cache_keys import ARCHITECTURE
 from storage.db import SessionMaker, transaction
 from storage.ledger import CostLine
 from storage.money import NANO, format_usd, nano_to_usd, usd_to_nano

@@ -9,10 +9,11 @@ the raw text for the one retry and the tokens for the ledger (an invalid answer 
 from __future__ import annotations
 
 import httpx2
-from openai import AsyncOpenAI, omit
+from openai import APIError, AsyncOpenAI, omit
 from openai.lib._parsing import type_to_response_format_param
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
+from agents.errors import ProviderError
 from agents.providers.base import ModelReply, ModelRequest, T, Usage, validate_answer
 from agents.settings import AgentSettings, ProviderName
 
@@ -62,13 +63,16 @@ class OpenAIProvider:
         self._client = client
 
     async def complete(self, request: ModelRequest, output_type: type[T]) -> ModelReply[T]:
-        completion = await self._client.chat.completions.create(
-            model=request.model,
-            messages=_messages(request),
-            response_format=type_to_response_format_param(output_type),
-            max_completion_tokens=request.max_tokens,
-            temperature=omit if request.temperature is None else request.temperature,
-        )
+        try:
+            completion = await self._client.chat.completions.create(
+                model=request.model,
+                messages=_messages(request),
+                response_format=type_to_response_format_param(output_type),
+                max_completion_tokens=request.max_tokens,
+                temperature=omit if request.temperature is None else request.temperature,
+            )
+        except APIError as exc:
+            raise ProviderError(f"OpenAI API error: {exc}") from exc
         choice = completion.choices[0]
         text = choice.message.content or ""
         parsed, error = None, None

@@ -1,0 +1,107 @@
+"""Which repository files a prompt shows in full, which as signatures, and which not at all.
+
+A phase sees the interfaces of everything already on the integration branch (the file map:
+paths with public signatures) and the full text of only the files it modifies, imports or
+names, so its prompt grows with the number of files, not with the amount of code. Everything is
+cut to a token budget; the manifest says what the model was given.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from agents.filemap import python_imports, signatures
+
+CHARS_PER_TOKEN = 4
+_PATH_LIKE = re.compile(r"[\w./-]+\.\w+")
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters a token for English and code; no tokenizer needed offline."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class PromptManifest:
+    full: tuple[str, ...] = ()
+    signatures: tuple[str, ...] = ()
+    omitted: tuple[str, ...] = ()
+
+    def markdown(self) -> str:
+        """The list a PR body ends with: what the model was given."""
+        parts = [
+            ("Files in full", self.full),
+            ("Files as signatures only", self.signatures),
+            ("Files left out for the token budget", self.omitted),
+        ]
+        return "\n".join(
+            f"- {title}: {', '.join(f'`{p}`' for p in paths) if paths else 'none'}"
+            for title, paths in parts
+        )
+
+
+@dataclass(frozen=True)
+class FileContext:
+    full: dict[str, str] = field(default_factory=dict)
+    signatures: dict[str, list[str]] = field(default_factory=dict)
+    manifest: PromptManifest = PromptManifest()
+
+
+def mentioned_paths(text: str, known: Iterable[str]) -> list[str]:
+    """Repository paths named in `text` (a phase's description or a review comment)."""
+    words = set(_PATH_LIKE.findall(text))
+    return sorted(path for path in known if path in words)
+
+
+def focus_files(repo: Mapping[str, str], direct: Iterable[str], text: str) -> list[str]:
+    """The files to show in full, most important first: those named directly (the phase
+    modifies them), then what they import, then files the task text mentions."""
+    known = set(repo)
+    ordered: list[str] = []
+    for path in direct:
+        if path in known and path not in ordered:
+            ordered.append(path)
+    for path in list(ordered):
+        for imported in python_imports(path, repo[path], known):
+            if imported not in ordered:
+                ordered.append(imported)
+    ordered += [path for path in mentioned_paths(text, known) if path not in ordered]
+    return ordered
+
+
+def _signature_block(path: str, lines: list[str]) -> str:
+    return "\n".join([path, *(f"  {line}" for line in lines)])
+
+
+def select_files(
+    repo: Mapping[str, str], *, focus: list[str], budget_tokens: int, always: Iterable[str] = ()
+) -> FileContext:
+    """Fills the budget: `always` in full whatever it costs (the files under review), then
+    `focus` in full while it fits, then every other file's signatures in path order."""
+    full: dict[str, str] = {}
+    left = budget_tokens
+    for path in (path for path in always if path in repo):
+        full[path] = repo[path]
+        left -= estimate_tokens(repo[path])
+    for path in focus:
+        cost = estimate_tokens(repo[path])
+        if path not in full and cost <= left:
+            full[path] = repo[path]
+            left -= cost
+    sigs: dict[str, list[str]] = {}
+    omitted: list[str] = []
+    for path in sorted(set(repo) - set(full)):
+        lines = signatures(path, repo[path])
+        cost = estimate_tokens(_signature_block(path, lines)) + 1
+        if cost <= left:
+            sigs[path] = lines
+            left -= cost
+        else:
+            omitted.append(path)
+    manifest = PromptManifest(
+        full=tuple(sorted(full)), signatures=tuple(sorted(sigs)), omitted=tuple(omitted)
+    )
+    return FileContext(full=dict(sorted(full.items())), signatures=sigs, manifest=manifest)

@@ -1,0 +1,52 @@
+"""Structured logs: JSON lines with the context fields, and no secret ever."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bot.logcontext import log_context
+from bot.logs import REDACTED, configure_logging, scrub
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger() -> object:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield None
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_json_lines_carry_context_and_hide_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    secret = "webhook-secret-value-123"
+    configure_logging("INFO", "json", secrets=[secret])
+    token = "ghs_" + "a" * 36
+    with log_context(delivery_id="d-1", installation_id=42, repository="octo/hello"):
+        logging.getLogger("bot.test").info("got %s and token %s", secret, token)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["delivery_id"] == "d-1"
+    assert record["installation_id"] == 42
+    assert record["repository"] == "octo/hello"
+    assert secret not in line and token not in line
+    assert record["message"] == f"got {REDACTED} and token {REDACTED}"
+
+
+def test_exception_text_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    try:
+        raise RuntimeError("auth failed for sk-ant-" + "b" * 30)
+    except RuntimeError:
+        logging.getLogger("bot.test").exception("call failed")
+    record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert "sk-ant-" not in json.dumps(record)
+    assert "RuntimeError" in record["exception"]
+
+
+def test_private_key_blocks_and_jwts_are_scrubbed() -> None:
+    pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----"
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl"
+    assert scrub(f"key {pem} and {jwt}") == f"key {REDACTED} and {REDACTED}"

@@ -1,0 +1,329 @@
+"""The job queue on its own: enqueue, claim with a lease, complete, fail, retry, dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import SessionMaker, make_engine, make_sessionmaker, transaction
+from storage.heartbeats import beat, latest_beat
+from storage.job_table import ERROR_LIMIT
+from storage.jobs import (
+    Job,
+    JobStatus,
+    cancel_project_jobs,
+    claim,
+    complete,
+    counts,
+    enqueue,
+    fail,
+    get_job,
+    renew_lease,
+    retry_later,
+)
+from storage.types import utcnow
+
+LEASE = 60.0
+
+
+async def add(sessions: SessionMaker, kind: str = "echo", **fields: Any) -> Job:
+    async with transaction(sessions) as session:
+        job = await enqueue(session, kind=kind, args=fields.pop("args", {}), **fields)
+    assert job is not None and job.id is not None
+    return job
+
+
+async def load(sessions: SessionMaker, job_id: int | None) -> Job:
+    assert job_id is not None
+    async with sessions() as session:
+        job = await get_job(session, job_id)
+    assert job is not None
+    return job
+
+
+async def take(sessions: SessionMaker, worker: str, now: datetime, **kw: Any) -> Job | None:
+    return await claim(sessions, worker_id=worker, lease_seconds=LEASE, now=now, **kw)
+
+
+async def test_enqueue_claim_complete(sessions: SessionMaker) -> None:
+    job = await add(sessions, args={"delivery": "abc"}, project_id=7)
+    now = utcnow()
+
+    claimed = await take(sessions, "a", now)
+
+    assert claimed is not None and claimed.id == job.id
+    assert claimed.args == {"delivery": "abc"} and claimed.project_id == 7
+    assert (claimed.status, claimed.attempts, claimed.lease_owner) == (JobStatus.RUNNING, 1, "a")
+    assert claimed.lease_expires_at == now + timedelta(seconds=LEASE)
+    assert await complete(sessions, job_id=job.id or 0, worker_id="a") is True
+    done = await load(sessions, job.id)
+    assert done.status is JobStatus.DONE and done.finished_at is not None
+    assert done.lease_owner is None
+    assert await take(sessions, "a", utcnow() + timedelta(hours=2)) is None
+
+
+async def test_second_enqueue_with_dedupe_key_returns_none_and_keeps_the_transaction(
+    sessions: SessionMaker,
+) -> None:
+    first = await add(sessions, dedupe_key="delivery-1")
+
+    async with transaction(sessions) as session:
+        again = await enqueue(session, kind="echo", args={"n": 2}, dedupe_key="delivery-1")
+        other = await enqueue(session, kind="echo", args={"n": 3})
+        unkeyed = await enqueue(session, kind="echo", args={"n": 4})
+
+    assert again is None
+    assert other is not None and unkeyed is not None
+    async with sessions() as session:
+        assert (await counts(session))[JobStatus.QUEUED] == 3
+        assert await get_job(session, other.id or 0) is not None
+    assert (await load(sessions, first.id)).args == {}
+
+
+async def test_enqueue_rolls_back_with_its_caller(sessions: SessionMaker) -> None:
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await enqueue(session, kind="echo", args={})
+            raise RuntimeError("the caller's other work failed")
+    async with sessions() as session:
+        assert sum((await counts(session)).values()) == 0
+
+
+async def test_claim_takes_due_jobs_of_the_given_kinds_oldest_first(
+    sessions: SessionMaker,
+) -> None:
+    now = utcnow()
+    later = await add(sessions, run_after=now + timedelta(minutes=5))
+    plan = await add(sessions, kind="plan")
+    first = await add(sessions)
+    second = await add(sessions)
+
+    async def next_echo(at: datetime) -> int | None:
+        job = await take(sessions, "a", at, kinds={"echo"})
+        if job is None:
+            return None
+        assert await complete(sessions, job_id=job.id or 0, worker_id="a")
+        return job.id
+
+    soon = now + timedelta(seconds=1)
+    assert [await next_echo(soon) for _ in range(3)] == [first.id, second.id, None]
+    assert await take(sessions, "a", soon, kinds=set()) is None
+    assert await next_echo(now + timedelta(minutes=6)) == later.id
+    assert (await load(sessions, plan.id)).status is JobStatus.QUEUED
+
+
+async def test_expired_lease_hands_the_job_to_another_worker(sessions: SessionMaker) -> None:
+    job = await add(sessions)
+    start = utcnow()
+    assert await take(sessions, "a", start) is not None  # worker a then dies
+
+    assert await take(sessions, "b", start + timedelta(seconds=LEASE - 1)) is None
+    taken = await take(sessions, "b", start + timedelta(seconds=LEASE + 1))
+
+    assert taken is not None and taken.id == job.id
+    assert (taken.lease_owner, taken.attempts) == ("b", 2)
+    assert await complete(sessions, job_id=job.id or 0, worker_id="a") is False
+    assert (
+        await renew_lease(sessions, job_id=job.id or 0, worker_id="a", lease_seconds=LEASE) is False
+    )
+    assert await complete(sessions, job_id=job.id or 0, worker_id="b") is True
+    assert await complete(sessions, job_id=job.id or 0, worker_id="b") is False
+    assert (await load(sessions, job.id)).status is JobStatus.DONE
+    assert await take(sessions, "c", start + timedelta(hours=3)) is None
+
+
+async def test_renewal_extends_a_live_lease_but_never_revives_an_expired_one(
+    sessions: SessionMaker,
+) -> None:
+    job = await add(sessions)
+    start = utcnow()
+    await take(sessions, "a", start)
+    at = start + timedelta(seconds=LEASE / 2)
+
+    assert await renew_lease(
+        sessions, job_id=job.id or 0, worker_id="a", lease_seconds=LEASE, now=at
+    )
+    assert await take(sessions, "b", start + timedelta(seconds=LEASE + 1)) is None
+    expired = at + timedelta(seconds=LEASE + 1)
+    assert not await renew_lease(
+        sessions, job_id=job.id or 0, worker_id="a", lease_seconds=LEASE, now=expired
+    )
+    assert (await load(sessions, job.id)).lease_expires_at == at + timedelta(seconds=LEASE)
+
+
+async def test_failures_back_off_then_the_job_is_dead_with_its_error(
+    sessions: SessionMaker,
+) -> None:
+    job = await add(sessions, max_attempts=3)
+    now = utcnow()
+    delays = []
+    for attempt in (1, 2):
+        claimed = await take(sessions, "a", now)
+        assert claimed is not None and claimed.attempts == attempt
+        status = await fail(
+            sessions, job_id=job.id or 0, worker_id="a", error=f"E{attempt}", now=now
+        )
+        assert status is JobStatus.QUEUED
+        requeued = await load(sessions, job.id)
+        delays.append(requeued.run_after - now)
+        assert requeued.last_error == f"E{attempt}" and requeued.lease_owner is None
+        assert await take(sessions, "a", requeued.run_after - timedelta(milliseconds=1)) is None
+        now = requeued.run_after
+
+    assert timedelta(seconds=2) <= delays[0] <= timedelta(seconds=2.2)
+    assert timedelta(seconds=4) <= delays[1] <= timedelta(seconds=4.4)
+    assert await take(sessions, "a", now) is not None
+    final = await fail(sessions, job_id=job.id or 0, worker_id="a", error="x" * 10_000, now=now)
+    dead = await load(sessions, job.id)
+    assert final is JobStatus.DEAD and dead.status is JobStatus.DEAD
+    assert dead.attempts == 3 and dead.last_error == "x" * ERROR_LIMIT
+    assert dead.finished_at == now
+    assert await take(sessions, "a", now + timedelta(days=1)) is None
+
+
+async def test_backoff_is_capped(sessions: SessionMaker) -> None:
+    job = await add(sessions, max_attempts=50)
+    now = utcnow()
+    await take(sessions, "a", now)
+    await fail(
+        sessions,
+        job_id=job.id or 0,
+        worker_id="a",
+        error="E",
+        now=now,
+        backoff_base=1000.0,
+        backoff_cap=timedelta(minutes=10),
+    )
+    assert (await load(sessions, job.id)).run_after == now + timedelta(minutes=10)
+
+
+async def test_fail_from_a_worker_that_lost_the_lease_changes_nothing(
+    sessions: SessionMaker,
+) -> None:
+    job = await add(sessions)
+    start = utcnow()
+    await take(sessions, "a", start)
+    await take(sessions, "b", start + timedelta(seconds=LEASE + 1))
+
+    status = await fail(sessions, job_id=job.id or 0, worker_id="a", error="late", now=start)
+
+    after = await load(sessions, job.id)
+    assert status is JobStatus.RUNNING
+    assert (after.status, after.lease_owner, after.last_error) == (JobStatus.RUNNING, "b", None)
+
+
+async def test_retry_later_requeues_without_using_an_attempt(sessions: SessionMaker) -> None:
+    job = await add(sessions, max_attempts=1)
+    now = utcnow()
+    await take(sessions, "a", now)
+
+    await retry_later(
+        sessions,
+        job_id=job.id or 0,
+        worker_id="a",
+        delay=timedelta(seconds=30),
+        reason="rate limited",
+        now=now,
+    )
+
+    waiting = await load(sessions, job.id)
+    assert (waiting.status, waiting.attempts) == (JobStatus.QUEUED, 0)
+    assert waiting.run_after == now + timedelta(seconds=30)
+    assert waiting.last_error is not None and "rate limited" in waiting.last_error
+    assert await take(sessions, "a", now + timedelta(seconds=29)) is None
+    assert await take(sessions, "a", now + timedelta(seconds=30)) is not None
+
+
+async def test_one_job_per_project_runs_at_a_time(sessions: SessionMaker) -> None:
+    p1_first = await add(sessions, project_id=1)
+    p1_second = await add(sessions, project_id=1)
+    p2 = await add(sessions, project_id=2)
+    free = await add(sessions)
+    now = utcnow()
+
+    order = [await take(sessions, w, now) for w in ("a", "b", "c", "d")]
+
+    assert [job.id if job else None for job in order] == [p1_first.id, p2.id, free.id, None]
+    await complete(sessions, job_id=p1_first.id or 0, worker_id="a")
+    assert (await take(sessions, "d", now)).id == p1_second.id  # type: ignore[union-attr]
+
+
+async def test_a_dead_workers_lease_frees_its_project(sessions: SessionMaker) -> None:
+    stuck = await add(sessions, project_id=1)
+    waiting = await add(sessions, project_id=1)
+    start = utcnow()
+    await take(sessions, "a", start)
+    assert await take(sessions, "b", start + timedelta(seconds=1)) is None
+
+    after = start + timedelta(seconds=LEASE + 1)
+    first = await take(sessions, "b", after)
+    second = await take(sessions, "c", after)
+
+    assert first is not None and first.id == stuck.id
+    assert second is None  # `waiting` must wait for the re-run of `stuck`
+    await complete(sessions, job_id=stuck.id or 0, worker_id="b")
+    assert (await take(sessions, "c", after)).id == waiting.id  # type: ignore[union-attr]
+
+
+async def test_cancel_project_jobs_cancels_only_its_queued_jobs(sessions: SessionMaker) -> None:
+    running = await add(sessions, project_id=1)
+    await take(sessions, "a", utcnow())
+    queued = [await add(sessions, project_id=1) for _ in range(2)]
+    other = await add(sessions, project_id=2)
+
+    async with transaction(sessions) as session:
+        assert await cancel_project_jobs(session, project_id=1) == 2
+
+    assert {(await load(sessions, job.id)).status for job in queued} == {JobStatus.CANCELLED}
+    assert (await load(sessions, running.id)).status is JobStatus.RUNNING
+    assert (await load(sessions, other.id)).status is JobStatus.QUEUED
+    async with sessions() as session:
+        assert await counts(session) == {
+            JobStatus.QUEUED: 1,
+            JobStatus.RUNNING: 1,
+            JobStatus.DONE: 0,
+            JobStatus.DEAD: 0,
+            JobStatus.CANCELLED: 2,
+        }
+
+
+async def test_heartbeat_reports_the_freshest_beat(sessions: SessionMaker) -> None:
+    async with sessions() as session:
+        assert await latest_beat(session) is None
+    now = utcnow()
+    await beat(sessions, worker_id="a", now=now - timedelta(seconds=30))
+    await beat(sessions, worker_id="b", now=now - timedelta(seconds=20))
+    await beat(sessions, worker_id="a", now=now)
+
+    async with sessions() as session:
+        assert await latest_beat(session) == now
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_claimers_on_many_connections_never_share_a_project(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """Eight connections race for jobs of one project: exactly one wins each round."""
+    engines = [make_engine(database_url) for _ in range(8)]
+    makers = [make_sessionmaker(e) for e in engines]
+    try:
+        for _ in range(30):
+            for _ in range(8):
+                await add(makers[0], project_id=1)
+            now = utcnow()
+            won = await asyncio.gather(
+                *(take(maker, f"w{i}", now) for i, maker in enumerate(makers))
+            )
+            winners = [job for job in won if job is not None]
+            assert len(winners) == 1
+            async with transaction(makers[0]) as session:
+                await cancel_project_jobs(session, project_id=1)
+            winner = winners[0]
+            await complete(makers[0], job_id=winner.id or 0, worker_id=winner.lease_owner or "")
+    finally:
+        for extra in engines:
+            await extra.dispose()
