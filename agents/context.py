@@ -72,22 +72,36 @@ def focus_files(repo: Mapping[str, str], direct: Iterable[str], text: str) -> li
     return ordered
 
 
-def _signature_block(path: str, lines: list[str]) -> str:
-    return "\n".join([path, *(f"  {line}" for line in lines)])
+# The section headings and notes around the files in a template.
+_SECTION_TOKENS = 80
+
+
+def _path_tokens(path: str) -> int:
+    return estimate_tokens(f"- {path}, ")
+
+
+def _content_tokens(content: str) -> int:
+    return estimate_tokens(content) + 4  # the code fence around it
+
+
+def _signature_tokens(lines: list[str]) -> int:
+    return sum(estimate_tokens(f"    {line}\n") for line in lines)
 
 
 def select_files(
     repo: Mapping[str, str], *, focus: list[str], budget_tokens: int, always: Iterable[str] = ()
 ) -> FileContext:
     """Fills the budget: `always` in full whatever it costs (the files under review), then
-    `focus` in full while it fits, then every other file's signatures in path order."""
+    `focus` in full while it fits, then every other file's signatures in path order. Every
+    path is named somewhere (in full, in the map, or in the list of files left out), so each
+    path's own cost is reserved first."""
     full: dict[str, str] = {}
-    left = budget_tokens
+    left = budget_tokens - _SECTION_TOKENS - sum(_path_tokens(path) for path in repo)
     for path in (path for path in always if path in repo):
         full[path] = repo[path]
-        left -= estimate_tokens(repo[path])
+        left -= _content_tokens(repo[path])
     for path in focus:
-        cost = estimate_tokens(repo[path])
+        cost = _content_tokens(repo[path])
         if path not in full and cost <= left:
             full[path] = repo[path]
             left -= cost
@@ -95,7 +109,7 @@ def select_files(
     omitted: list[str] = []
     for path in sorted(set(repo) - set(full)):
         lines = signatures(path, repo[path])
-        cost = estimate_tokens(_signature_block(path, lines)) + 1
+        cost = _signature_tokens(lines)
         if cost <= left:
             sigs[path] = lines
             left -= cost

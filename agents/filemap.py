@@ -1,9 +1,9 @@
 """The public face of a source file in a few lines: what a later phase may import from it.
 
 Python files are read with `ast`: public classes with their public method signatures, public
-functions, module constants. JavaScript and TypeScript keep their `export` declarations. Other
-files show only their path. Every summary is bounded, so the map grows with the number of
-files, never with the amount of code in them.
+functions, module constants. JavaScript and TypeScript keep their `export` declarations. Test
+modules and other files show only their path. Every summary is bounded, so the map grows with
+the number of files, never with the amount of code in them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import ast
 import posixpath
 import re
 
-MAX_LINES = 24
+MAX_LINES = 16
 MAX_LINE_CHARS = 160
 
 _JS_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")
@@ -62,7 +62,7 @@ def _constant(node: ast.stmt) -> str | None:
         target = node.targets[0]
     elif isinstance(node, ast.AnnAssign):
         target = node.target
-    if isinstance(target, ast.Name) and target.id.isupper():
+    if isinstance(target, ast.Name) and target.id.isupper() and not target.id.startswith("_"):
         return target.id
     return None
 
@@ -91,8 +91,21 @@ def js_signatures(source: str) -> list[str]:
     ]
 
 
+def is_test(path: str) -> bool:
+    """Test modules export nothing another phase imports."""
+    name = posixpath.basename(path)
+    return (
+        path.startswith(("tests/", "test/"))
+        or "/tests/" in path
+        or name.startswith("test_")
+        or name.endswith(("_test.py", ".test.ts", ".test.js", ".spec.ts", ".spec.js"))
+    )
+
+
 def signatures(path: str, content: str) -> list[str]:
     """The bounded summary lines of one file (empty: the path alone says it all)."""
+    if is_test(path):
+        return []
     if path.endswith((".py", ".pyi")):
         lines = python_signatures(content)
         return _bounded(lines if lines is not None else [])

@@ -17,7 +17,7 @@ async def health_report(sessions: SessionMaker, *, max_heartbeat_age: float) -> 
     report: dict[str, Any] = {"database": "ok"}
     try:
         async with sessions() as session:
-            await session.execute(text("SELECT 1"))
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
             beat = await latest_beat(session)
             by_status = await counts(session)
     except Exception as exc:  # the edge: any database failure is "unhealthy", not a 500

@@ -23,5 +23,7 @@ async def insert_ignore(
     """Inserts `values` unless a row with the same `conflict` columns exists; True if inserted."""
     statement: Insert = _insert(session, model).values(**values)
     statement = statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[attr-defined]
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg's async cursor reports -1 for a skipped insert.
+    key = [column for column in model.__table__.primary_key]  # type: ignore[attr-defined]
+    result = await session.exec(statement.returning(*key))
+    return result.first() is not None

@@ -64,9 +64,7 @@ class RunningApp:
 
     def worker(self) -> Worker:
         assert self.runtime.deps is not None
-        return Worker(
-            self.runtime.sessions, build_registry(), self.runtime.deps, lease_seconds=30
-        )
+        return Worker(self.runtime.sessions, build_registry(), self.runtime.deps, lease_seconds=30)
 
     async def drain(self) -> int:
         return await self.worker().drain()

@@ -10,7 +10,20 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionMaker, make_engine, make_sessionmaker
+from tests.appfixtures import app, app_settings, unconfigured_app
 from tests.database import PostgresDatabases, SQLiteDatabases, configured_url
+from tests.fakegithub.fixtures import fake_github, github_app, github_sleeps, github_spec
+
+# Fixtures defined in their own modules, shared by the whole suite.
+__all__ = [
+    "app",
+    "app_settings",
+    "fake_github",
+    "github_app",
+    "github_sleeps",
+    "github_spec",
+    "unconfigured_app",
+]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -54,6 +67,13 @@ def _databases(
 def database_url(_databases: PostgresDatabases | SQLiteDatabases) -> Iterator[str]:
     """The URL of a fresh, migrated, empty database for this test."""
     with _databases.fresh() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(_databases: PostgresDatabases | SQLiteDatabases) -> Iterator[str]:
+    """The URL of a database with no tables, for migration tests."""
+    with _databases.empty() as url:
         yield url
 
 

@@ -67,6 +67,16 @@ class PostgresDatabases:
         finally:
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    @contextmanager
+    def empty(self) -> Iterator[str]:
+        """A database with no tables at all, for migration tests."""
+        name = f"aiorch_empty_{uuid.uuid4().hex[:12]}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield _with_database(self.url, name)
+        finally:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def close(self) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
 
@@ -88,6 +98,15 @@ class SQLiteDatabases:
         finally:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    @contextmanager
+    def empty(self) -> Iterator[str]:
+        """A database with no tables at all, for migration tests."""
+        path = self.directory / f"empty-{uuid.uuid4().hex[:12]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.template.unlink(missing_ok=True)

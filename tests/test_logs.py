@@ -37,12 +37,13 @@ def test_json_lines_carry_context_and_hide_secrets(capsys: pytest.CaptureFixture
 
 def test_exception_text_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", "json")
+    key = "sk-ant-" + "b" * 30
     try:
-        raise RuntimeError("auth failed for sk-ant-" + "b" * 30)
+        raise RuntimeError(f"auth failed for {key}")
     except RuntimeError:
         logging.getLogger("bot.test").exception("call failed")
     record = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
-    assert "sk-ant-" not in json.dumps(record)
+    assert key not in json.dumps(record)
     assert "RuntimeError" in record["exception"]
 
 

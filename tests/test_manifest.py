@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
+from openapi_schema_validator import OAS30WriteValidator
 
 from bot.manifest import ManifestError, build_manifest, load_app_yml
 
@@ -50,7 +50,7 @@ def test_permission_names_and_levels_are_githubs(shared_dir: Path) -> None:
     spec = json.loads((shared_dir / "github" / "rest-api.json").read_text())
     schema = {**spec["components"]["schemas"]["app-permissions"], "additionalProperties": False}
 
-    jsonschema.validate(load_app_yml()["default_permissions"], schema)
+    OAS30WriteValidator(schema).validate(load_app_yml()["default_permissions"])
 
 
 def test_every_subscribed_event_is_one_github_sends(shared_dir: Path) -> None:

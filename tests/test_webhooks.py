@@ -172,4 +172,3 @@ async def test_webhooks_answer_503_until_configured(unconfigured_app: RunningApp
     response = await unconfigured_app.client.post("/webhooks", content=body, headers=headers)
     assert response.status_code == 503
     assert await stored_counts(unconfigured_app.runtime.sessions) == (0, 0)
-

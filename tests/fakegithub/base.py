@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from tests.fakegithub.gitstore import Person
 from tests.fakegithub.model import App, Event, Installation, Repo, State, User
 from tests.fakegithub.openapi import OpenAPISpec
 from tests.fakegithub.shapes import Urls
@@ -54,6 +55,10 @@ class FakeBase:
             ):
                 return installation
         return None
+
+    def signature(self, user: User) -> Person:
+        """A commit author/committer line for a user (GitHub's noreply address)."""
+        return Person(user.login, f"{user.id}+{user.login}@users.noreply.github.com", self.now())
 
     def user(self, login: str) -> User:
         user = self.state.user(login)

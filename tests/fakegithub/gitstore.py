@@ -46,7 +46,7 @@ class Commit:
 class FileChange:
     filename: str
     status: str  # added, removed, modified
-    sha: str | None  # blob sha after the change (before it, for a removal)
+    sha: str  # blob sha after the change (before it, for a removal)
     additions: int
     deletions: int
     patch: str
@@ -179,6 +179,8 @@ class GitStore:
 
     def _change(self, path: str, old: Entry | None, new: Entry | None) -> FileChange:
         status = "added" if old is None else "removed" if new is None else "modified"
+        present = new or old
+        assert present is not None
         a = self._lines(old)
         b = self._lines(new)
         patch_lines = list(difflib.unified_diff(a, b, lineterm="", n=3))[2:]  # drop ---/+++
@@ -186,7 +188,7 @@ class GitStore:
         return FileChange(
             filename=path,
             status=status,
-            sha=(new or old).sha if (new or old) else None,
+            sha=present.sha,
             additions=sum(1 for x in patch_lines if x.startswith("+")),
             deletions=sum(1 for x in patch_lines if x.startswith("-")),
             patch="\n".join(patch_lines),
@@ -198,6 +200,22 @@ class GitStore:
         if entry is None or entry.type != "blob":
             return []
         return self.blobs[entry.sha].decode("utf-8", errors="replace").splitlines()
+
+
+def diff_position(change: FileChange, line: int | None, side: str) -> int | None:
+    """GitHub's legacy `position`: lines below the first hunk header of the file's patch."""
+    old_line = new_line = 0
+    for position, text in enumerate(change.patch.splitlines()):
+        if text.startswith("@@"):
+            old_part, new_part = text.split(" ")[1:3]
+            old_line, new_line = int(old_part[1:].split(",")[0]), int(new_part[1:].split(",")[0])
+            continue
+        here = old_line if side == "LEFT" else new_line
+        if here == line and (text[:1] != ("+" if side == "LEFT" else "-")):
+            return position
+        old_line += text[:1] != "+"
+        new_line += text[:1] != "-"
+    return None
 
 
 def _commentable(patch: list[str]) -> tuple[frozenset[int], frozenset[int]]:

@@ -163,6 +163,7 @@ class ReviewComment:
     start_side: str | None = None
     in_reply_to_id: int | None = None
     subject_type: str = "line"
+    position: int = 1  # GitHub's legacy diff position of the line
     reactions: list[Reaction] = field(default_factory=list)
 
 

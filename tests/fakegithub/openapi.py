@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from jsonschema.protocols import Validator
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS30WriteValidator,
@@ -64,7 +63,7 @@ class OpenAPISpec:
         self._registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, DRAFT4.create_resource(document)
         )
-        self._validators: dict[tuple[str, str], Validator] = {}
+        self._validators: dict[tuple[str, str], Any] = {}  # compiled jsonschema validators
         self._by_prefix: dict[str, list[Operation]] = {}
         for path, item in document["paths"].items():
             for method, op in item.items():
@@ -162,7 +161,11 @@ class OpenAPISpec:
                 format_checker=oas30_format_checker,
             )
             self._validators[key] = validator
-        return [_describe(error) for error in validator.iter_errors(instance)]
+        return [
+            _describe(error)
+            for error in validator.iter_errors(instance)
+            if not _nullable_enum(error)
+        ]
 
     # ---- indexing ------------------------------------------------------------------------
 
@@ -197,6 +200,13 @@ class OpenAPISpec:
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             node = target
         return node
+
+
+def _nullable_enum(error: Any) -> bool:
+    """null for a `nullable` enum: GitHub sends it (OAS 3.0.3 would want null in the enum)."""
+    return bool(
+        error.validator == "enum" and error.instance is None and error.schema.get("nullable")
+    )
 
 
 def _describe(error: Any) -> str:

@@ -150,7 +150,7 @@ def _narrowing(call: Call, visible: list[Repo]) -> frozenset[int] | None:
 @routes.get("/repos/{owner}/{repo}/installation", auth="jwt")
 def get_repo_installation(call: Call) -> Reply:
     repo = call.fake.state.repo(call.params["owner"], call.params["repo"])
-    installation = repo and call.fake.installation_for(repo, call.app)
+    installation = call.fake.installation_for(repo, call.app) if repo else None
     if installation is None or call.app is None:
         raise not_found()
     return Reply(200, installation_json(call.fake.urls, installation, call.app))

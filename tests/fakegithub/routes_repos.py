@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.fakegithub.base import FakeBase
 from tests.fakegithub.model import Label, Repo
-from tests.fakegithub.router import ApiError, Call, Reply, Routes, invalid, not_found, paginate
+from tests.fakegithub.router import Call, Reply, Routes, invalid, not_found, paginate
 from tests.fakegithub.shapes import JSONDict, label_json, repo_json, user_json
 
 routes = Routes()
@@ -107,6 +107,3 @@ def delete_label(call: Call) -> Reply:
     for issue in repo.issues.values():
         issue.labels = [x for x in issue.labels if x.lower() != call.params["name"].lower()]
     return Reply(204)
-
-
-__all__ = ["ApiError", "routes"]

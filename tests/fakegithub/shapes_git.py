@@ -144,6 +144,47 @@ def content_json(urls: Urls, repo: Repo, path: str, entry: Entry, ref: str) -> J
     }
 
 
+def directory_json(
+    urls: Urls, repo: Repo, path: str, flat: dict[str, Entry], ref: str
+) -> list[JSONDict]:
+    """The Contents API's answer for a directory: its direct children, files and dirs."""
+    prefix = f"{path}/" if path else ""
+    files: dict[str, Entry] = {}
+    dirs: dict[str, dict[str, Entry]] = {}
+    for full, entry in flat.items():
+        if full.startswith(prefix):
+            name, _, rest = full[len(prefix) :].partition("/")
+            if rest:
+                dirs.setdefault(prefix + name, {})[rest] = entry
+            else:
+                files[prefix + name] = entry
+    listing = [_listing_item(urls, repo, p, "file", e, ref) for p, e in files.items()]
+    for child, inside in dirs.items():
+        subtree = Entry("040000", "tree", repo.git.build(inside))
+        listing.append(_listing_item(urls, repo, child, "dir", subtree, ref))
+    return sorted(listing, key=lambda item: str(item["name"]))
+
+
+def _listing_item(urls: Urls, repo: Repo, path: str, kind: str, entry: Entry, ref: str) -> JSONDict:
+    api = _api(urls, repo)
+    is_file = kind == "file"
+    html = f"{urls.web}/{repo.full_name}/{'blob' if is_file else 'tree'}/{ref}/{path}"
+    git = f"{api}/git/{'blobs' if is_file else 'trees'}/{entry.sha}"
+    raw = f"https://raw.github.test/{repo.full_name}/{ref}/{path}"
+    return {
+        "type": kind,
+        "size": len(repo.git.blobs[entry.sha]) if is_file else 0,
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "sha": entry.sha,
+        "url": f"{api}/contents/{path}?ref={ref}",
+        "git_url": git,
+        "html_url": html,
+        "download_url": raw if is_file else None,
+        "_links": {"self": f"{api}/contents/{path}?ref={ref}", "git": git, "html": html},
+    }
+
+
 def file_change_json(urls: Urls, repo: Repo, change: FileChange, ref: str) -> JSONDict:
     api = _api(urls, repo)
     return {

@@ -24,6 +24,7 @@ from tests.fakegithub.shapes import (
     node_id,
     organization_json,
     repo_json,
+    ts,
     user_json,
 )
 from tests.fakegithub.shapes_git import check_run_json
@@ -105,9 +106,11 @@ def pull_request_event(
 
 def review_event(fake: FakeBase, repo: Repo, review: Review, sender: User) -> Event:
     pull = repo.pulls[review.pull_number]
+    shape = review_json(fake.urls, repo, review)
+    shape["state"] = review.state.lower()  # webhooks say "approved" where REST says "APPROVED"
     fields = {
         "action": "submitted",
-        "review": review_json(fake.urls, repo, review),
+        "review": shape,
         "pull_request": pull_json(fake.urls, repo, pull, full=False),
     }
     return "pull_request_review", envelope(fake, repo, sender, fields)
@@ -147,8 +150,8 @@ def _check_suite(fake: FakeBase, repo: Repo, run: CheckRun) -> dict[str, Any]:
         "after": run.head_sha,
         "pull_requests": [],
         "app": check_run_json(fake.urls, repo, run)["app"],
-        "created_at": None,
-        "updated_at": None,
+        "created_at": ts(run.started_at),
+        "updated_at": ts(run.completed_at or run.started_at),
     }
 
 

@@ -1,0 +1,172 @@
+"""`FakeGitHub`: the whole fake, behind an `httpx2.MockTransport`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+from tests.fakegithub import (
+    routes_app,
+    routes_checks,
+    routes_git,
+    routes_issues,
+    routes_pulls,
+    routes_repos,
+    routes_reviews,
+)
+from tests.fakegithub.keys import KeyPair, session_key
+from tests.fakegithub.model import App, Installation, Repo, User
+from tests.fakegithub.openapi import OpenAPISpec
+from tests.fakegithub.people import PeopleMixin
+from tests.fakegithub.router import Auth, Handler, Reply, Route
+from tests.fakegithub.transport import Injection, RecordedRequest, Transport
+
+API_URL = "https://api.github.test"
+WEB_URL = "https://github.test"
+ROUTE_TABLES = (
+    routes_app.routes,
+    routes_repos.routes,
+    routes_issues.routes,
+    routes_git.routes,
+    routes_pulls.routes,
+    routes_reviews.routes,
+    routes_checks.routes,
+)
+
+
+class FakeGitHub(PeopleMixin):
+    """A stateful GitHub: REST answers, webhooks out, every request recorded and checked."""
+
+    def __init__(
+        self,
+        spec: OpenAPISpec,
+        *,
+        api_url: str = API_URL,
+        web_url: str = WEB_URL,
+        clock: Callable[[], float] = time.time,
+        validate_responses: bool = True,
+    ) -> None:
+        super().__init__(spec, api_url=api_url, web_url=web_url, clock=clock)
+        routes: dict[tuple[str, str], Route] = {}
+        for table in ROUTE_TABLES:
+            routes.update(table.table)
+        self._dispatch = Transport(self, routes, validate_responses)
+        self.transport = httpx2.MockTransport(self._dispatch.handle)
+        self._primary: tuple[App, Installation, Repo] | None = None
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    def client(self, **options: Any) -> httpx2.AsyncClient:
+        """An httpx2 client whose every request goes to this fake (close it when done)."""
+        return httpx2.AsyncClient(transport=self.transport, base_url=self.api_url, **options)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self._dispatch.requests
+
+    def calls(self, method: str, template: str) -> int:
+        """How many requests matched GitHub's path template, e.g. ("POST", "/repos/{owner}/...")."""
+        return len(self.requests_to(method, template))
+
+    def requests_to(self, method: str, template: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method.upper() and r.template == template]
+
+    def route(
+        self, method: str, template: str, auth: Auth = "token"
+    ) -> Callable[[Handler], Handler]:
+        """Adds (or replaces) a handler, for a test needing an endpoint the fake lacks."""
+        self.spec.operation(method, template)  # only GitHub's own routes
+
+        def register(handler: Handler) -> Handler:
+            self._dispatch.routes[(method.upper(), template)] = Route(handler, auth)
+            return handler
+
+        return register
+
+    def inject(
+        self,
+        method: str,
+        template: str,
+        status: int,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` requests to that route answer this instead (rate limits, 5xx...)."""
+        self.spec.operation(method, template)
+        reply = Reply(status, json, dict(headers or {}))
+        self._dispatch.injections.append(Injection(method.upper(), template, reply, times))
+
+    # ---- the standard world --------------------------------------------------------------
+
+    def set_primary(self, app: App, installation: Installation, repo: Repo) -> None:
+        self._primary = (app, installation, repo)
+
+    def _primary_parts(self) -> tuple[App, Installation, Repo]:
+        if self._primary is None:
+            raise RuntimeError("no primary App; build the world with standard_world()")
+        return self._primary
+
+    @property
+    def app(self) -> App:
+        return self._primary_parts()[0]
+
+    @property
+    def app_id(self) -> int:
+        return self.app.id
+
+    @property
+    def private_key_pem(self) -> str:
+        return self.app.keys.private_pem
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.app.webhook_secret
+
+    @property
+    def bot(self) -> User:
+        return self.app.bot
+
+    @property
+    def bot_login(self) -> str:
+        return self.app.bot.login
+
+    @property
+    def installation(self) -> Installation:
+        return self._primary_parts()[1]
+
+    @property
+    def installation_id(self) -> int:
+        return self.installation.id
+
+    @property
+    def repo(self) -> Repo:
+        return self._primary_parts()[2]
+
+
+def standard_world(fake: FakeGitHub, app_key: KeyPair | None = None) -> FakeGitHub:
+    """One App installed on octo-org, whose repo hello-world has a README on `main`.
+
+    People: octocat (admin), maintainer (maintain), writer (write), triager (triage),
+    reader (read), and outsider (no role: reads the public repository).
+    """
+    fake.add_user("octo-org", type="Organization")
+    fake.add_user("octocat")
+    app = fake.add_app("AI Orchestrator", owner="octo-org", keys=app_key or session_key("app"))
+    repo = fake.add_repo("octo-org/hello-world", files={"README.md": "# Hello, world\n"})
+    installation = fake.install(app, "octo-org")
+    for login, role in [
+        ("octocat", "admin"),
+        ("maintainer", "maintain"),
+        ("writer", "write"),
+        ("triager", "triage"),
+        ("reader", "read"),
+    ]:
+        fake.add_collaborator(repo, login, role)
+    fake.add_user("outsider")
+    fake.set_primary(app, installation, repo)
+    return fake

@@ -1,0 +1,55 @@
+"""Pytest fixtures for the fake GitHub.
+
+Imported into `tests/conftest.py`, so every test can ask for them:
+- `github_spec` (session): GitHub's REST description, parsed and indexed once;
+- `fake_github`: a `FakeGitHub` with the standard world (see `standard_world`); at teardown it
+  fails the test if any request violated GitHub's description;
+- `github_sleeps`: the list an injected `sleep` appends to instead of sleeping;
+- `github_app`: a `bot.github.GitHubApp` wired to the fake (no mutation spacing, sleeps recorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.github import GitHubApp
+from tests.fakegithub.fake import FakeGitHub, standard_world
+from tests.fakegithub.openapi import OpenAPISpec, load_spec
+
+
+@pytest.fixture(scope="session")
+def github_spec(shared_dir: Path) -> OpenAPISpec:
+    return load_spec(shared_dir / "github" / "rest-api.json")
+
+
+@pytest.fixture
+def fake_github(github_spec: OpenAPISpec) -> Iterator[FakeGitHub]:
+    fake = standard_world(FakeGitHub(github_spec))
+    yield fake
+    assert not fake.violations, "the fake GitHub saw violations:\n" + "\n".join(fake.violations)
+
+
+@pytest.fixture
+def github_sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+async def github_app(
+    fake_github: FakeGitHub, github_sleeps: list[float]
+) -> AsyncIterator[GitHubApp]:
+    async def record_sleep(seconds: float) -> None:
+        github_sleeps.append(seconds)
+
+    async with fake_github.client() as http:
+        yield GitHubApp(
+            app_id=fake_github.app_id,
+            private_key=fake_github.private_key_pem,
+            http=http,
+            api_url=fake_github.api_url,
+            mutation_spacing=0,
+            sleep=record_sleep,
+        )

@@ -1,0 +1,130 @@
+"""The agents' settings: environment names, defaults per role, keys, prices, lifetimes, and
+what `doctor` reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from agents.settings import (
+    AgentSettings,
+    ModelPrice,
+    ProviderName,
+    Role,
+    doctor_checks,
+    missing_keys,
+)
+from storage.cache_keys import Stage
+
+ROLE_FIELDS = ("PROVIDER", "MODEL", "TEMPERATURE", "MAX_TOKENS")
+ALL_AGENT_VARIABLES = [
+    *(f"AGENT_{role.upper()}_{field}" for role in Role for field in ROLE_FIELDS),
+    *("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"),
+    *("MODEL_PRICES", "CACHE_TTL_INTEGRATION_HOURS"),
+]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ALL_AGENT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def load() -> AgentSettings:
+    return AgentSettings(_env_file=None)
+
+
+def test_defaults_per_role(env: pytest.MonkeyPatch) -> None:
+    settings = load()
+
+    expected = {
+        Role.MANAGER: (ProviderName.OPENAI, 0.3),
+        Role.DEVELOPER: (ProviderName.ANTHROPIC, 0.7),
+        Role.VALIDATOR: (ProviderName.OPENAI, 0.2),
+        Role.GIT: (ProviderName.OPENAI, 0.3),
+        Role.INTEGRATION: (ProviderName.OPENAI, 0.3),
+    }
+    for role, (provider, temperature) in expected.items():
+        chosen = settings.role(role)
+        assert (chosen.provider, chosen.temperature) == (provider, temperature)
+        assert chosen.model in settings.prices()
+    assert settings.rate_limits(ProviderName.OPENAI) == (50, 1000)
+    assert settings.rate_limits(ProviderName.ANTHROPIC) == (50, 1000)
+    lifetimes = [settings.ttl(stage) for stage in Stage]
+    assert lifetimes == [timedelta(hours=h) for h in (168, 72, 72, 72, 72, 24)]
+
+
+def test_roles_read_their_environment_variables(env: pytest.MonkeyPatch) -> None:
+    env.setenv("AGENT_VALIDATOR_PROVIDER", "anthropic")
+    env.setenv("AGENT_VALIDATOR_MODEL", "claude-haiku-4-5")
+    env.setenv("AGENT_VALIDATOR_MAX_TOKENS", "2000")
+    env.setenv("AGENT_MANAGER_TEMPERATURE", "none")
+    env.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1/")
+    env.setenv("CACHE_TTL_INTEGRATION_HOURS", "6")
+
+    settings = load()
+
+    validator = settings.role(Role.VALIDATOR)
+    assert (validator.provider, validator.model, validator.max_tokens) == (
+        ProviderName.ANTHROPIC,
+        "claude-haiku-4-5",
+        2000,
+    )
+    assert settings.role(Role.MANAGER).temperature is None
+    assert settings.openai_base_url == "http://localhost:11434/v1"
+    assert settings.ttl(Stage.INTEGRATION) == timedelta(hours=6)
+
+
+def test_a_bad_provider_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("AGENT_GIT_PROVIDER", "cohere")
+    with pytest.raises(ValidationError, match="agent_git_provider"):
+        load()
+
+
+def test_model_prices_merge_over_the_defaults(env: pytest.MonkeyPatch) -> None:
+    env.setenv(
+        "MODEL_PRICES",
+        '{"gpt-4.1": {"input": "1.50", "output": "6"}, "llama3": {"input": 0, "output": 0}}',
+    )
+
+    prices = load().prices()
+
+    assert prices["gpt-4.1"] == ModelPrice(
+        input=Decimal("1.50"), cached_input=Decimal("1.50"), cache_write=Decimal("1.50"),
+        output=Decimal("6"),
+    )  # fmt: skip
+    assert prices["llama3"].output == 0
+    assert prices["claude-sonnet-4-6"].cache_write == Decimal("3.75")
+
+
+def test_missing_keys_name_the_variables_of_the_providers_in_use(env: pytest.MonkeyPatch) -> None:
+    assert missing_keys(load()) == ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]
+    env.setenv("OPENAI_API_KEY", "sk-test")
+    assert missing_keys(load()) == ["ANTHROPIC_API_KEY"]
+    env.setenv("AGENT_DEVELOPER_PROVIDER", "openai")
+    env.setenv("AGENT_DEVELOPER_MODEL", "gpt-4.1")
+    assert missing_keys(load()) == []
+
+
+def test_doctor_checks(env: pytest.MonkeyPatch) -> None:
+    env.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    env.setenv("AGENT_GIT_MODEL", "local-llama")
+
+    checks = doctor_checks(load())
+
+    by_name = {name: (ok, hint) for name, ok, hint in checks}
+    assert by_name["OPENAI_API_KEY"] == (
+        False,
+        "not set: role(s) manager, validator, git, integration use openai",
+    )
+    assert by_name["ANTHROPIC_API_KEY"][0] is True
+    assert "sk-ant-test" not in str(checks)
+    assert by_name["agent git"] == (
+        True,
+        "openai local-llama (no price in MODEL_PRICES: its calls are recorded at $0)",
+    )
+    assert by_name["agent developer"] == (True, "anthropic claude-sonnet-4-6")
