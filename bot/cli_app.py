@@ -49,7 +49,9 @@ def _cmd_web(args: argparse.Namespace) -> int:
 
 async def _run_worker(settings: Settings) -> None:
     if settings.credential_state is not CredentialState.CONFIGURED:
-        raise SettingsError("GITHUB_APP_ID: not set; register the App first (ai-orchestrator serve)")
+        raise SettingsError(
+            "GITHUB_APP_ID: not set; register the App first (ai-orchestrator serve)"
+        )
     engine = make_engine(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -82,15 +84,23 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _replay(settings: Settings, delivery_id: str) -> str | None:
+async def replay_delivery(
+    settings: Settings, delivery_id: str, *, http: httpx2.AsyncClient
+) -> str | None:
+    """Runs a stored delivery through the handlers again; its status, or None if unknown."""
     engine = make_engine(settings.database_url)
     try:
-        async with httpx2.AsyncClient(timeout=30.0) as http:
-            deps = Deps(settings, engine, make_sessionmaker(engine), http, build_github_app(settings, http))
-            status = await handle_delivery(deps, delivery_id)
+        sessions = make_sessionmaker(engine)
+        deps = Deps(settings, engine, sessions, http, build_github_app(settings, http))
+        status = await handle_delivery(deps, delivery_id)
     finally:
         await engine.dispose()
     return None if status is None else status.value
+
+
+async def _replay(settings: Settings, delivery_id: str) -> str | None:
+    async with httpx2.AsyncClient(timeout=30.0) as http:
+        return await replay_delivery(settings, delivery_id, http=http)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

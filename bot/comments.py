@@ -42,7 +42,9 @@ async def post_once(
     if existing is not None:
         return int(existing["id"])
     url_vars = {"owner": owner, "repo": repo, "number": str(number)}
-    created = await gh.post(ISSUE_COMMENTS, url_vars=url_vars, data={"body": with_marker(body, mark)})
+    created = await gh.post(
+        ISSUE_COMMENTS, url_vars=url_vars, data={"body": with_marker(body, mark)}
+    )
     return int(created["id"])
 
 

@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 # Machine results (CI checks, statuses) and installation changes come from bots by nature;
 # for every other event a bot sender (the app itself included) is ignored.
-BOT_EVENTS_WANTED = frozenset({"check_run", "check_suite", "status", "installation",
-                               "installation_repositories"})
+BOT_EVENTS_WANTED = frozenset(
+    {"check_run", "check_suite", "status", "installation", "installation_repositories"}
+)
 
 
 def bot_sender(delivery: Delivery) -> bool:

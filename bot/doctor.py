@@ -14,6 +14,7 @@ from bot.context import build_github_app
 from bot.settings import CredentialState, Settings, SettingsError, load_settings
 from storage.db import make_engine
 
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -23,11 +24,18 @@ class Check:
     def line(self) -> str:
         return f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
 
+
 def check_credentials(settings: Settings) -> list[Check]:
     if settings.credential_state is CredentialState.MISSING:
-        return [Check("credentials", False, "no GitHub App credentials: run `ai-orchestrator "
-                      "serve` and open / to register the App, or set GITHUB_APP_ID, "
-                      "GITHUB_PRIVATE_KEY(_PATH) and GITHUB_WEBHOOK_SECRET")]
+        return [
+            Check(
+                "credentials",
+                False,
+                "no GitHub App credentials: run `ai-orchestrator "
+                "serve` and open / to register the App, or set GITHUB_APP_ID, "
+                "GITHUB_PRIVATE_KEY(_PATH) and GITHUB_WEBHOOK_SECRET",
+            )
+        ]
     checks = [Check("credentials", True, f"App {settings.github_app_id}")]
     try:
         key = load_pem_private_key(settings.private_key().encode(), password=None)
@@ -35,9 +43,16 @@ def check_credentials(settings: Settings) -> list[Check]:
         token = pyjwt.encode({"iss": str(settings.github_app_id)}, settings.private_key(), "RS256")
         checks.append(Check("jwt", True, f"signed ({len(token)} bytes)"))
     except (SettingsError, ValueError, TypeError) as exc:
-        checks.append(Check("private key", False, f"{exc}; set GITHUB_PRIVATE_KEY to the App's "
-                            "PEM key or GITHUB_PRIVATE_KEY_PATH to its file"))
+        checks.append(
+            Check(
+                "private key",
+                False,
+                f"{exc}; set GITHUB_PRIVATE_KEY to the App's "
+                "PEM key or GITHUB_PRIVATE_KEY_PATH to its file",
+            )
+        )
     return checks
+
 
 async def check_database(settings: Settings) -> Check:
     engine = make_engine(settings.database_url)
@@ -50,6 +65,7 @@ async def check_database(settings: Settings) -> Check:
     finally:
         await engine.dispose()
 
+
 async def check_github(settings: Settings, http: httpx2.AsyncClient) -> list[Check]:
     if settings.credential_state is not CredentialState.CONFIGURED:
         return []
@@ -58,14 +74,24 @@ async def check_github(settings: Settings, http: httpx2.AsyncClient) -> list[Che
         app = await github.app_client().getitem("/app")
         installations = [i async for i in github.app_client().getiter("/app/installations")]
     except Exception as exc:  # network, auth or key problems all end as one line
-        return [Check("github", False, f"{type(exc).__name__}: {exc}; check GITHUB_API_URL, "
-                      "GITHUB_APP_ID and the private key")]
+        return [
+            Check(
+                "github",
+                False,
+                f"{type(exc).__name__}: {exc}; check GITHUB_API_URL, "
+                "GITHUB_APP_ID and the private key",
+            )
+        ]
     accounts = ", ".join(i["account"]["login"] for i in installations) or "none yet"
     return [
         Check("github app", True, f"{app.get('slug')} at {settings.github_api_url}"),
-        Check("installations", bool(installations), accounts if installations
-              else "none: install the App on an organisation or repository"),
+        Check(
+            "installations",
+            bool(installations),
+            accounts if installations else "none: install the App on an organisation or repository",
+        ),
     ]
+
 
 def check_agents() -> list[Check]:
     from agents.settings import AgentSettings, doctor_checks
@@ -75,6 +101,7 @@ def check_agents() -> list[Check]:
     except Exception as exc:  # a malformed AGENT_* setting
         return [Check("agents", False, str(exc).splitlines()[0])]
     return [Check(name, ok, hint) for name, ok, hint in doctor_checks(agent_settings)]
+
 
 async def run_doctor(
     settings_loader: Callable[[], Settings] = load_settings,
@@ -99,5 +126,6 @@ async def run_doctor(
     for check in checks:
         out(check.line())
     return 0 if all(check.ok for check in checks) else 1
+
 
 DoctorRunner = Callable[[], Awaitable[int]]

@@ -56,9 +56,7 @@ class JSONFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        document.update(
-            {key: value for key, value in vars(record).items() if key not in _STANDARD}
-        )
+        document.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
         if record.exc_text:
             document["exception"] = record.exc_text
         return json.dumps(document, default=str)
@@ -76,7 +74,9 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JSONFormatter() if use_json else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        JSONFormatter()
+        if use_json
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.addFilter(ContextFilter())
     handler.addFilter(SecretScrubber(secrets))

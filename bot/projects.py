@@ -34,7 +34,9 @@ def project_data(payload: dict[str, Any]) -> ProjectCreate:
     )
 
 
-async def start_from_issue(deps: Deps, payload: dict[str, Any], *, delivery_id: str) -> Project | None:
+async def start_from_issue(
+    deps: Deps, payload: dict[str, Any], *, delivery_id: str
+) -> Project | None:
     """Creates the issue's project if the sender may, and queues its announcement.
 
     A second label, a redelivery or a re-run lands on the same project and the same deduped

@@ -8,6 +8,7 @@ from typing import Any
 import gidgethub
 import httpx2
 import pytest
+from gidgethub.sansio import accept_format
 
 from bot.github import GitHubApp, GitHubClient
 from tests.fakegithub import FakeGitHub, FakeGitHubViolation
@@ -139,6 +140,17 @@ async def test_tokens_expire_after_an_hour(fake_github: FakeGitHub) -> None:
         start = fake_github.clock()
         fake_github.clock = lambda: start + 3601
         assert (await http.get("/repos/octo-org/hello-world")).status_code == 401
+
+
+async def test_the_app_lists_its_installations(
+    fake_github: FakeGitHub, github_app: GitHubApp
+) -> None:
+    found = [i async for i in github_app.app_client().getiter("/app/installations")]
+    assert [(i["id"], i["account"]["login"]) for i in found] == [
+        (fake_github.installation_id, "octo-org")
+    ]
+    one = await github_app.app_client().getitem(f"{R}/installation", REPO)
+    assert one["id"] == fake_github.installation_id
 
 
 async def test_a_jwt_from_another_key_is_refused(fake_github: FakeGitHub) -> None:
@@ -318,6 +330,12 @@ async def test_pull_request_rules(fake_github: FakeGitHub, gh: GitHubClient) -> 
     assert [p["number"] for p in found] == [pull["number"]]
     files = await gh.getitem(f"{R}/pulls/{{n}}/files", {**REPO, "n": pull["number"]})
     assert [(f["filename"], f["status"], f["additions"]) for f in files] == [("a.txt", "added", 1)]
+    diff = await gh.getitem(
+        f"{R}/pulls/{{n}}",
+        {**REPO, "n": pull["number"]},
+        accept=accept_format(media="diff", json=False),
+    )
+    assert diff == "diff --git a/a.txt b/a.txt\n--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+a\n"
 
 
 async def test_the_app_cannot_approve_its_own_pull_request(
@@ -431,7 +449,11 @@ async def test_check_runs(fake_github: FakeGitHub, gh: GitHubClient) -> None:
         ("ai-orchestrator/validator", "failure")
     ]
     assert listed["check_runs"][0]["output"]["annotations_count"] == 2
-    assert events(fake_github) == ["check_run.created", "check_run.completed"]
+    assert events(fake_github) == [
+        "check_run.created",
+        "check_run.completed",
+        "check_suite.completed",  # its only run completed
+    ]
     too_many = {**output, "annotations": [annotation] * 51}
     with pytest.raises(FakeGitHubViolation, match="annotations"):
         await gh.patch(
@@ -460,6 +482,13 @@ async def test_people_review_push_and_merge(fake_github: FakeGitHub, gh: GitHubC
     ]
     assert reviewed[0][1]["review"]["state"] == "changes_requested"  # lower case in webhooks
     pushed = fake_github.person_pushes("writer", "phase-1", {"a.txt": "two\n"})
+    ci = fake_github.ci_reports(pushed[0][1]["after"], "success")
+    assert [(e, p["action"]) for e, p in ci] == [
+        ("check_run", "created"),
+        ("check_run", "completed"),
+        ("check_suite", "completed"),
+    ]
+    assert ci[2][1]["check_suite"]["pull_requests"][0]["number"] == number
     assert [(e, p["action"], p["after"]) for e, p in pushed] == [
         ("pull_request", "synchronize", fake_github.branch_sha("phase-1"))
     ]

@@ -46,7 +46,11 @@ async def test_label_by_writer_creates_project_status_comment_and_plan_job(
 ) -> None:
     number = await open_and_label(app, fake_github)
     [project] = await projects(app)
-    assert (project.owner, project.repo, project.issue_number) == ("octo-org", "hello-world", number)
+    assert (project.owner, project.repo, project.issue_number) == (
+        "octo-org",
+        "hello-world",
+        number,
+    )
     assert project.issue_title == "Build a todo API" and project.issue_body == "CRUD for todos"
     assert project.started_by == "writer"
     [comment] = comments_on(fake_github, number)

@@ -11,7 +11,7 @@ from tests.fakegithub.router import ApiError, Call, Reply, Routes, not_found, pa
 from tests.fakegithub.routes_git import resolve
 from tests.fakegithub.shapes import repo_json
 from tests.fakegithub.shapes_git import check_run_json, status_json
-from tests.fakegithub.webhooks import check_run_event
+from tests.fakegithub.webhooks import check_run_event, check_suite_completed
 
 routes = Routes()
 MAX_ANNOTATIONS = 50  # per request; PATCH again to add more
@@ -73,7 +73,9 @@ def create_run(
     )
     apply_run_fields(fake, run, fields)
     repo.check_runs[run.id] = run
-    return run, [check_run_event(fake, repo, run, "created", sender)]
+    return run, _with_suite(
+        fake, repo, run, [check_run_event(fake, repo, run, "created", sender)], sender
+    )
 
 
 def update_run(
@@ -82,8 +84,18 @@ def update_run(
     was_completed = run.status == "completed"
     apply_run_fields(fake, run, fields)
     if run.status == "completed" and not was_completed:
-        return [check_run_event(fake, repo, run, "completed", sender)]
+        return _with_suite(
+            fake, repo, run, [check_run_event(fake, repo, run, "completed", sender)], sender
+        )
     return []
+
+
+def _with_suite(
+    fake: FakeBase, repo: Repo, run: CheckRun, events: list[Event], sender: User
+) -> list[Event]:
+    """GitHub follows the last run of a suite to complete with `check_suite.completed`."""
+    suite = check_suite_completed(fake, repo, run, sender) if run.status == "completed" else None
+    return events + ([suite] if suite else [])
 
 
 def _own_run(call: Call, repo: Repo) -> CheckRun:

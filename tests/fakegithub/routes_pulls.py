@@ -12,7 +12,7 @@ from tests.fakegithub.shapes_pulls import pull_json
 from tests.fakegithub.webhooks import pull_request_event
 
 routes = Routes()
-DIFF_MEDIA = "application/vnd.github.diff"
+DIFF_MEDIAS = ("application/vnd.github.diff", "application/vnd.github.v3.diff")
 NOT_MERGEABLE = "Pull Request is not mergeable"
 HEAD_MODIFIED = "Head branch was modified. Review and try the merge again."
 
@@ -126,7 +126,7 @@ def create_pull(call: Call) -> Reply:
 def get_pull_route(call: Call) -> Reply:
     repo = call.repo()
     pull = get_pull(call, repo)
-    if call.headers.get("accept", "").startswith(DIFF_MEDIA):
+    if call.headers.get("accept", "").startswith(DIFF_MEDIAS):
         return Reply(200, text=unified_diff(pull_changes(repo, pull)))
     return Reply(200, pull_json(call.fake.urls, repo, pull))
 

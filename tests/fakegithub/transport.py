@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 import httpx2
 import jwt
 
-from tests.fakegithub.base import FakeBase
+from tests.fakegithub.base import FakeBase, FakeGitHubViolation
 from tests.fakegithub.model import App
 from tests.fakegithub.openapi import Operation
 from tests.fakegithub.router import ApiError, Call, Reply, Route
@@ -136,6 +136,12 @@ class Transport:
             return injected if injected is not None else route.handler(call)
         except ApiError as error:
             return Reply(error.status, error.body())
+        except FakeGitHubViolation:
+            raise
+        except Exception as exc:  # a bug in the fake: say so rather than leak a KeyError
+            self.fake.violation(
+                f"the fake GitHub crashed on {call.method} {call.template}: {exc!r}"
+            )
 
     def _injected(self, call: Call) -> Reply | None:
         for injection in self.injections:

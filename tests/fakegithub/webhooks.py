@@ -135,6 +135,31 @@ def check_run_event(fake: FakeBase, repo: Repo, run: CheckRun, action: str, send
     return "check_run", envelope(fake, repo, sender, fields)
 
 
+def check_suite_completed(fake: FakeBase, repo: Repo, run: CheckRun, sender: User) -> Event | None:
+    """`check_suite.completed` once the last run of the run's suite has completed, else None."""
+    suite = _check_suite(fake, repo, run)
+    if suite["status"] != "completed":
+        return None
+    commit = repo.git.commits[run.head_sha]
+    suite.update(
+        latest_check_runs_count=sum(
+            1 for r in repo.check_runs.values() if r.suite_id == run.suite_id
+        ),
+        check_runs_url=f"{suite['url']}/check-runs",
+        pull_requests=check_run_json(fake.urls, repo, run)["pull_requests"],
+        head_commit={
+            "id": commit.sha,
+            "tree_id": commit.tree,
+            "message": commit.message,
+            "timestamp": ts(commit.committer.date),
+            "author": {"name": commit.author.name, "email": commit.author.email},
+            "committer": {"name": commit.committer.name, "email": commit.committer.email},
+        },
+    )
+    fields = {"action": "completed", "check_suite": suite}
+    return "check_suite", envelope(fake, repo, sender, fields)
+
+
 def _check_suite(fake: FakeBase, repo: Repo, run: CheckRun) -> dict[str, Any]:
     runs = [r for r in repo.check_runs.values() if r.suite_id == run.suite_id]
     done = all(r.status == "completed" for r in runs)
