@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from agents.filemap import python_imports, signatures
@@ -29,6 +29,7 @@ class PromptManifest:
     full: tuple[str, ...] = ()
     signatures: tuple[str, ...] = ()
     omitted: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # named without signatures: not relevant to the task
 
     def markdown(self) -> str:
         """The list a PR body ends with: what the model was given."""
@@ -37,6 +38,8 @@ class PromptManifest:
             ("Files as signatures only", self.signatures),
             ("Files left out for the token budget", self.omitted),
         ]
+        if self.paths:
+            parts.insert(2, ("Files named by path only", self.paths))
         return "\n".join(
             f"- {title}: {', '.join(f'`{p}`' for p in paths) if paths else 'none'}"
             for title, paths in parts
@@ -47,6 +50,7 @@ class PromptManifest:
 class FileContext:
     full: dict[str, str] = field(default_factory=dict)
     signatures: dict[str, list[str]] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
     manifest: PromptManifest = PromptManifest()
 
 
@@ -54,6 +58,17 @@ def mentioned_paths(text: str, known: Iterable[str]) -> list[str]:
     """Repository paths named in `text` (a phase's description or a review comment)."""
     words = set(_PATH_LIKE.findall(text))
     return sorted(path for path in known if path in words)
+
+
+def imported_by(repo: Mapping[str, str], paths: Iterable[str]) -> set[str]:
+    """The repository files that the Python files among `paths` import."""
+    known = set(repo)
+    return {
+        imported
+        for path in paths
+        if path in repo
+        for imported in python_imports(path, repo[path], known)
+    }
 
 
 def focus_files(repo: Mapping[str, str], direct: Iterable[str], text: str) -> list[str]:
@@ -89,12 +104,18 @@ def _signature_tokens(lines: list[str]) -> int:
 
 
 def select_files(
-    repo: Mapping[str, str], *, focus: list[str], budget_tokens: int, always: Iterable[str] = ()
+    repo: Mapping[str, str],
+    *,
+    focus: list[str],
+    budget_tokens: int,
+    always: Iterable[str] = (),
+    relevant: Collection[str] | None = None,
 ) -> FileContext:
     """Fills the budget: `always` in full whatever it costs (the files under review), then
-    `focus` in full while it fits, then every other file's signatures in path order. Every
-    path is named somewhere (in full, in the map, or in the list of files left out), so each
-    path's own cost is reserved first."""
+    `focus` in full while it fits, then every other file's signatures in path order — only
+    those in `relevant` when it is given, the rest by path alone. Every path is named
+    somewhere (in full, in the map, or in the list of files left out), so each path's own
+    cost is reserved first."""
     full: dict[str, str] = {}
     left = budget_tokens - _SECTION_TOKENS - sum(_path_tokens(path) for path in repo)
     for path in (path for path in always if path in repo):
@@ -107,7 +128,11 @@ def select_files(
             left -= cost
     sigs: dict[str, list[str]] = {}
     omitted: list[str] = []
+    named: list[str] = []
     for path in sorted(set(repo) - set(full)):
+        if relevant is not None and path not in relevant:
+            named.append(path)
+            continue
         lines = signatures(path, repo[path])
         cost = _signature_tokens(lines)
         if cost <= left:
@@ -116,6 +141,11 @@ def select_files(
         else:
             omitted.append(path)
     manifest = PromptManifest(
-        full=tuple(sorted(full)), signatures=tuple(sorted(sigs)), omitted=tuple(omitted)
+        full=tuple(sorted(full)),
+        signatures=tuple(sorted(sigs)),
+        omitted=tuple(omitted),
+        paths=tuple(named),
     )
-    return FileContext(full=dict(sorted(full.items())), signatures=sigs, manifest=manifest)
+    return FileContext(
+        full=dict(sorted(full.items())), signatures=sigs, paths=named, manifest=manifest
+    )

@@ -9,6 +9,7 @@ the number of files, never with the amount of code in them.
 from __future__ import annotations
 
 import ast
+import copy
 import posixpath
 import re
 
@@ -36,7 +37,10 @@ def _bounded(lines: list[str]) -> list[str]:
 def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, indent: str = "") -> str:
     prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
     returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
-    return f"{indent}{prefix} {node.name}({ast.unparse(node.args)}){returns}"
+    args = copy.copy(node.args)
+    if indent and args.args and args.args[0].arg in {"self", "cls"}:
+        args.args = args.args[1:]  # the map is for callers: the receiver goes without saying
+    return f"{indent}{prefix} {node.name}({ast.unparse(args)}){returns}"
 
 
 def _class(node: ast.ClassDef) -> list[str]:

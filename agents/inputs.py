@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from agents.schemas import Architecture, Brainstorm, MicroPhase
+from agents.schemas import Architecture, MicroPhase
 
 
 class Input(BaseModel):
@@ -25,7 +25,6 @@ class Plan(Input):
 
     architecture: Architecture
     phases: list[MicroPhase]
-    features: Brainstorm | None = None
 
     def phase(self, phase_id: int) -> MicroPhase:
         for phase in self.phases:

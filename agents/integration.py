@@ -26,9 +26,9 @@ class Integration(Agent):
         repo: Mapping[str, str],
     ) -> CallResult[IntegrationSummary]:
         """`notes` say what each phase delivered (merged, skipped); `repo` is the integration
-        branch, shown as its file map."""
+        branch, named by path (the phases' notes and reviews already judged the code)."""
         variables = {"plan": plan, "issue_number": issue_number, "notes": list(notes)}
-        prompt = self.render("integration.summary", variables, repo=repo)
+        prompt = self.render("integration.summary", variables, repo=repo, relevant=set())
         return await self.ask(
             IntegrationSummary,
             prompt,

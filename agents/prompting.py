@@ -87,16 +87,24 @@ class PromptBuilder:
         repo: Mapping[str, str] | None = None,
         focus: list[str] | None = None,
         always: list[str] | None = None,
+        relevant: set[str] | None = None,
     ) -> Prompt:
         """The prompt of `step`. With `repo`, the changing part also gets the file context:
         `always` and then `focus` in full, the rest as signatures, within the token budget
-        left after the rest of the changing part."""
+        left after the rest of the changing part; with `relevant`, only those files get
+        signatures and the others are named by path."""
         stable = self._block(step, "stable", variables)
         files = FileContext()
         if repo is not None:
             bare = self._block(step, "changing", {**variables, "files": files})
             budget = self.context_tokens - estimate_tokens(bare)
-            files = select_files(repo, focus=focus or [], always=always or [], budget_tokens=budget)
+            files = select_files(
+                repo,
+                focus=focus or [],
+                always=always or [],
+                budget_tokens=budget,
+                relevant=relevant,
+            )
         changing = self._block(step, "changing", {**variables, "files": files})
         marker = STEP_MARKER.format(step=step)
         return Prompt(step, stable, f"{marker}\n{changing}", files.manifest)

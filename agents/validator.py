@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from agents.agent import Agent, round_step
 from agents.callpath import CallResult
+from agents.context import imported_by, mentioned_paths
 from agents.inputs import Plan
 from agents.schemas import MicroPhase, Review
 from agents.settings import Role
@@ -56,7 +57,12 @@ class Validator(Agent):
             "changed": sorted(changed),
         }
         merged = {**repo, **changed}
-        prompt = self.render("validator.review", variables, repo=merged, always=sorted(changed))
+        # The interfaces the change uses are what a review checks it against; the rest of
+        # the repository is named by path only.
+        relevant = imported_by(merged, changed) | set(mentioned_paths(phase.description, merged))
+        prompt = self.render(
+            "validator.review", variables, repo=merged, always=sorted(changed), relevant=relevant
+        )
         return await self.ask(
             Review,
             prompt,

@@ -1,8 +1,9 @@
 """Structured logging: one JSON object per line when not on a terminal, and never a secret.
 
 Every record carries the fields of the current `log_context` (delivery, job, installation,
-repository). `SecretScrubber` replaces the values of known secrets and anything shaped like a
-token or key before a record is formatted, as a last line of defence.
+repository). The formatters replace the values of known secrets and anything shaped like a
+token, key or JWT in the finished line, as a last line of defence; records themselves are not
+changed, so other handlers see them whole.
 """
 
 from __future__ import annotations
@@ -34,21 +35,13 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     return _TOKEN_SHAPES.sub(REDACTED, text)
 
 
-class SecretScrubber(logging.Filter):
+class JSONFormatter(logging.Formatter):
+    """One JSON object per record, scrubbed of secrets after formatting."""
+
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = tuple(secret for secret in secrets if secret)
+        self.secrets = tuple(secrets)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage(), self.secrets)
-        record.args = None
-        if record.exc_info:
-            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
-
-
-class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         document: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -57,29 +50,33 @@ class JSONFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         document.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
-        if record.exc_text:
-            document["exception"] = record.exc_text
-        return json.dumps(document, default=str)
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return scrub(json.dumps(document, default=str), self.secrets)
 
 
 class TextFormatter(logging.Formatter):
+    """`time level logger: message  key=value …`, scrubbed of secrets after formatting."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.secrets = tuple(secrets)
+
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         extra = {k: v for k, v in vars(record).items() if k not in _STANDARD and v is not None}
-        return line + ("  " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else "")
+        if extra:
+            line += "  " + " ".join(f"{k}={v}" for k, v in extra.items())
+        return scrub(line, self.secrets)
 
 
 def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
     """Installs one handler on the root logger: JSON off a terminal, text on one."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JSONFormatter()
-        if use_json
-        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    known = [secret for secret in secrets if secret]
+    handler.setFormatter(JSONFormatter(known) if use_json else TextFormatter(known))
     handler.addFilter(ContextFilter())
-    handler.addFilter(SecretScrubber(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

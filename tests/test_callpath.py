@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from agents.developer import Developer
-from agents.errors import AgentOutputError, ProviderKeyMissing
+from agents.errors import AgentOutputError, ProviderError, ProviderKeyMissing
 from agents.git import Git
 from agents.inputs import Brief, Plan
 from agents.manager import Manager
@@ -288,3 +288,16 @@ async def test_cache_entry_lives_under_its_stage_key_and_step(
         "developer.brainstorm",
         "manager.brainstorm",
     ]
+
+
+@PROVIDERS
+async def test_an_api_error_is_a_provider_error_and_not_retried_as_invalid(
+    provider: str, scripted_model: ScriptedModel, make_runtime: RuntimeFactory
+) -> None:
+    rt = make_runtime(provider)
+
+    with pytest.raises(ProviderError, match=r"scripted model has no answer for step git\.pr_text"):
+        await Git(rt).pr_text(1, PROJECT.phase(1), issue_number=1, summary="s", paths=["a.py"])
+
+    assert len(scripted_model.requests) == 1
+    assert await ledger_rows(rt) == []

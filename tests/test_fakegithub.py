@@ -544,3 +544,71 @@ def test_recorded_requests_carry_what_was_sent(fake_github: FakeGitHub) -> None:
         201,
     )
     assert fake_github.calls("POST", "/repos/{owner}/{repo}/issues") == 1
+
+
+async def test_installation_events_follow_the_fakes_state(
+    fake_github: FakeGitHub, github_app: GitHubApp
+) -> None:
+    fake_github.add_user("acme", type="Organization")
+    fake_github.add_repo("acme/widgets")
+    fake_github.add_repo("acme/gadgets")
+    installation, (name, created) = fake_github.person_installs_app(
+        "octocat", "acme", repositories=["widgets"]
+    )
+    assert (name, created["action"]) == ("installation", "created")
+    assert [r["full_name"] for r in created["repositories"]] == ["acme/widgets"]
+    _, added = fake_github.person_changes_installed_repos(
+        "octocat", installation.id, add=["gadgets"]
+    )
+    assert [r["full_name"] for r in added["repositories_added"]] == ["acme/gadgets"]
+    gh = await github_app.installation_client(installation.id)
+    assert (await gh.getitem(R, {"owner": "acme", "repo": "gadgets"}))[
+        "id"
+    ] == fake_github.get_repo("acme/gadgets").id
+    _, suspended = fake_github.person_suspends_app("octocat", installation.id)
+    assert suspended["installation"]["suspended_at"] is not None
+    with pytest.raises(gidgethub.BadRequest) as caught:
+        await gh.getitem(R, {"owner": "acme", "repo": "widgets"})
+    assert caught.value.status_code == 403
+    _, deleted = fake_github.person_uninstalls_app("octocat", installation.id)
+    assert deleted["action"] == "deleted"
+    with pytest.raises(gidgethub.BadRequest) as caught:
+        await github_app.app_client().getitem(f"/app/installations/{installation.id}")
+    assert caught.value.status_code == 404
+
+
+async def test_compare_close_replies_and_statuses(
+    fake_github: FakeGitHub, gh: GitHubClient
+) -> None:
+    head = await commit_on_branch(gh, "phase-2", {"b.txt": "b\n"})
+    compared = await gh.getitem(f"{R}/compare/{{basehead}}", {**REPO, "basehead": "main...phase-2"})
+    assert (compared["status"], compared["ahead_by"], compared["behind_by"]) == ("ahead", 1, 0)
+    assert [f["filename"] for f in compared["files"]] == ["b.txt"]
+    pull = await open_pull(gh, "phase-2")
+    url_vars = {**REPO, "n": pull["number"]}
+    [_, (_, commented)] = fake_github.person_comments_on_line(
+        "octocat", pull["number"], "b.txt", 1, "Why b?"
+    )
+    assert commented["review"]["state"] == "commented"
+    parent = fake_github.repo.review_comments[max(fake_github.repo.review_comments)]
+    reply = await gh.post(
+        f"{R}/pulls/{{n}}/comments/{{id}}/replies",
+        {**url_vars, "id": parent.id},
+        data={"body": "Because."},
+    )
+    assert (reply["in_reply_to_id"], reply["path"], reply["line"]) == (parent.id, "b.txt", 1)
+    await gh.post(
+        f"{R}/statuses/{{sha}}", {**REPO, "sha": head}, data={"state": "pending", "context": "bot"}
+    )
+    await gh.post(
+        f"{R}/statuses/{{sha}}", {**REPO, "sha": head}, data={"state": "success", "context": "bot"}
+    )
+    combined = await gh.getitem(f"{R}/commits/{{ref}}/status", {**REPO, "ref": "phase-2"})
+    assert (combined["state"], combined["total_count"]) == ("success", 1)
+    closed = await gh.patch(f"{R}/pulls/{{n}}", url_vars, data={"state": "closed"})
+    assert (closed["state"], closed["merged"]) == ("closed", False)
+    assert events(fake_github)[-3:] == [
+        "pull_request_review_comment.created",
+        "pull_request_review.submitted",
+        "pull_request.closed",
+    ]

@@ -11,15 +11,6 @@ from bot.logcontext import log_context
 from bot.logs import REDACTED, configure_logging, scrub
 
 
-@pytest.fixture(autouse=True)
-def _restore_root_logger() -> object:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield None
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def test_json_lines_carry_context_and_hide_secrets(capsys: pytest.CaptureFixture[str]) -> None:
     secret = "webhook-secret-value-123"
     configure_logging("INFO", "json", secrets=[secret])

@@ -14,6 +14,7 @@ from agents.filemap import js_signatures, python_imports, python_signatures, sig
 from agents.inputs import Brief, PhaseNote, Plan
 from agents.manager import Manager
 from agents.prompting import PromptBuilder, data, fence, numbered
+from agents.validator import Validator
 from storage.db import transaction
 from storage.ledger import cost_report
 from tests.scriptedmodel import ScriptedModel
@@ -85,7 +86,7 @@ async def test_phase_prompt_has_the_map_and_only_the_touched_files_in_full(
     assert files_of(3)["app/feature3/service.py"].strip() in request.user
     assert files_of(1)["app/feature1/service.py"].strip() not in request.user
     assert "class Feature1Service" in request.user
-    assert "def __init__(self, records: dict[int, Record1] | None=None) -> None" in request.user
+    assert "def __init__(records: dict[int, Record1] | None=None) -> None" in request.user
     assert "Phase 3 (merged), Feature 3: Adds feature 3." in request.user
     assert "class Feature1Service" not in request.system
 
@@ -191,8 +192,8 @@ def test_python_signatures_show_the_public_interface() -> None:
         "LIMIT",
         "class Store(Base)",
         "    name: str",
-        "    def __init__(self, path: str) -> None",
-        "    async def get(self, key: str, *, default: int=0) -> int",
+        "    def __init__(path: str) -> None",
+        "    async def get(key: str, *, default: int=0) -> int",
         "def load(path: str) -> Store",
     ]
     assert python_signatures("def broken(:\n") is None
@@ -235,3 +236,24 @@ def test_a_modified_file_comes_in_full_with_what_it_imports() -> None:
         "app/feature3/models.py",
         "app/feature1/models.py",
     ]
+
+
+async def test_review_shows_the_change_numbered_and_only_the_interfaces_it_uses(
+    scripted_model: ScriptedModel, make_runtime: RuntimeFactory
+) -> None:
+    scripted_model.script("validator.review", PROJECT.review(4))
+    changed = files_of(4)
+
+    result = await Validator(make_runtime("openai")).review(
+        1, PLAN, PLAN.phase(4), repo=files_of(1, 2, 3), changed=changed
+    )
+
+    [request] = scripted_model.requests
+    assert result.manifest.full == tuple(sorted(changed))
+    assert result.manifest.signatures == ("app/feature3/service.py",)  # what phase 4 imports
+    assert "app/feature1/service.py" in result.manifest.paths
+    assert "- Files named by path only: `app/feature1/models.py`" in result.manifest.markdown()
+    assert "new file app/feature4/service.py (" in request.user
+    assert "  1 | " + changed["app/feature4/service.py"].splitlines()[0] in request.user
+    assert "class Feature3Service" in request.user
+    assert "class Feature2Service" not in request.user

@@ -14,11 +14,12 @@ from tests.fakegithub import (
     routes_git,
     routes_issues,
     routes_pulls,
+    routes_reactions,
     routes_repos,
     routes_reviews,
 )
+from tests.fakegithub.installs import InstallsMixin
 from tests.fakegithub.keys import KeyPair, session_key
-from tests.fakegithub.model import App, Installation, Repo, User
 from tests.fakegithub.openapi import OpenAPISpec
 from tests.fakegithub.people import PeopleMixin
 from tests.fakegithub.router import Auth, Handler, Reply, Route
@@ -30,6 +31,7 @@ ROUTE_TABLES = (
     routes_app.routes,
     routes_repos.routes,
     routes_issues.routes,
+    routes_reactions.routes,
     routes_git.routes,
     routes_pulls.routes,
     routes_reviews.routes,
@@ -37,7 +39,7 @@ ROUTE_TABLES = (
 )
 
 
-class FakeGitHub(PeopleMixin):
+class FakeGitHub(PeopleMixin, InstallsMixin):
     """A stateful GitHub: REST answers, webhooks out, every request recorded and checked."""
 
     def __init__(
@@ -55,7 +57,6 @@ class FakeGitHub(PeopleMixin):
             routes.update(table.table)
         self._dispatch = Transport(self, routes, validate_responses)
         self.transport = httpx2.MockTransport(self._dispatch.handle)
-        self._primary: tuple[App, Installation, Repo] | None = None
 
     # ---- HTTP ----------------------------------------------------------------------------
 
@@ -100,52 +101,6 @@ class FakeGitHub(PeopleMixin):
         self.spec.operation(method, template)
         reply = Reply(status, json, dict(headers or {}))
         self._dispatch.injections.append(Injection(method.upper(), template, reply, times))
-
-    # ---- the standard world --------------------------------------------------------------
-
-    def set_primary(self, app: App, installation: Installation, repo: Repo) -> None:
-        self._primary = (app, installation, repo)
-
-    def _primary_parts(self) -> tuple[App, Installation, Repo]:
-        if self._primary is None:
-            raise RuntimeError("no primary App; build the world with standard_world()")
-        return self._primary
-
-    @property
-    def app(self) -> App:
-        return self._primary_parts()[0]
-
-    @property
-    def app_id(self) -> int:
-        return self.app.id
-
-    @property
-    def private_key_pem(self) -> str:
-        return self.app.keys.private_pem
-
-    @property
-    def webhook_secret(self) -> str:
-        return self.app.webhook_secret
-
-    @property
-    def bot(self) -> User:
-        return self.app.bot
-
-    @property
-    def bot_login(self) -> str:
-        return self.app.bot.login
-
-    @property
-    def installation(self) -> Installation:
-        return self._primary_parts()[1]
-
-    @property
-    def installation_id(self) -> int:
-        return self.installation.id
-
-    @property
-    def repo(self) -> Repo:
-        return self._primary_parts()[2]
 
 
 def standard_world(fake: FakeGitHub, app_key: KeyPair | None = None) -> FakeGitHub:

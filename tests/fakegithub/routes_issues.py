@@ -1,4 +1,4 @@
-"""Issues, their labels and comments, and reactions to either.
+"""Issues, their labels and their comments.
 
 The state changes are plain functions returning the webhook GitHub would send, so the HTTP
 handlers (the app acting: the event goes to the outbox) and the person helpers (a test acting:
@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakegithub.base import FakeBase
-from tests.fakegithub.model import App, Event, Issue, IssueComment, Reaction, Repo, User
+from tests.fakegithub.model import App, Event, Issue, IssueComment, Repo, User
 from tests.fakegithub.pullstate import set_state
 from tests.fakegithub.router import ApiError, Call, Reply, Routes, not_found, paginate
 from tests.fakegithub.routes_repos import ensure_label
-from tests.fakegithub.shapes import issue_comment_json, issue_json, label_json, reaction_json
+from tests.fakegithub.shapes_issues import issue_comment_json, issue_json, label_json
 from tests.fakegithub.webhooks import issue_comment_event, issues_event
 
 routes = Routes()
@@ -93,18 +93,6 @@ def edit_comment(fake: FakeBase, repo: Repo, comment: IssueComment, body: str, u
     comment.body = body
     comment.updated_at = fake.now()
     return issue_comment_event(fake, repo, comment, "edited", user, changes=changes)
-
-
-def react(
-    fake: FakeBase, reactions: list[Reaction], content: str, user: User
-) -> tuple[Reaction, bool]:
-    """(reaction, created): a repeated reaction by the same user is the existing one."""
-    for reaction in reactions:
-        if reaction.user.id == user.id and reaction.content == content:
-            return reaction, False
-    reaction = Reaction(fake.state.next_id(), content, user, fake.now())
-    reactions.append(reaction)
-    return reaction, True
 
 
 # ---- lookups --------------------------------------------------------------------------------
@@ -293,39 +281,3 @@ def delete_comment(call: Call) -> Reply:
     del repo.comments[comment.id]
     call.fake.emit(event)
     return Reply(204)
-
-
-# ---- reactions ------------------------------------------------------------------------------
-
-
-def _reaction_reply(call: Call, reactions: list[Reaction]) -> Reply:
-    reaction, created = react(call.fake, reactions, str(call.field("content")), call.actor)
-    return Reply(201 if created else 200, reaction_json(call.fake.urls, reaction))
-
-
-@routes.post("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
-def react_to_comment(call: Call) -> Reply:
-    repo = call.repo()
-    return _reaction_reply(call, get_comment(call, repo).reactions)
-
-
-@routes.get("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
-def list_comment_reactions(call: Call) -> Reply:
-    repo = call.repo()
-    reactions = get_comment(call, repo).reactions
-    content = call.query.get("content")
-    found = [r for r in reactions if content in (None, r.content)]
-    return paginate(call, [reaction_json(call.fake.urls, r) for r in found])
-
-
-@routes.post("/repos/{owner}/{repo}/issues/{issue_number}/reactions")
-def react_to_issue(call: Call) -> Reply:
-    repo = call.repo()
-    return _reaction_reply(call, get_issue(call, repo).reactions)
-
-
-@routes.get("/repos/{owner}/{repo}/issues/{issue_number}/reactions")
-def list_issue_reactions(call: Call) -> Reply:
-    repo = call.repo()
-    reactions = get_issue(call, repo).reactions
-    return paginate(call, [reaction_json(call.fake.urls, r) for r in reactions])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from tests.fakegithub.base import FakeBase
 from tests.fakegithub.model import Label, Repo
 from tests.fakegithub.router import Call, Reply, Routes, invalid, not_found, paginate
-from tests.fakegithub.shapes import JSONDict, label_json, repo_json, user_json
+from tests.fakegithub.shapes import JSONDict, repo_json, user_json
+from tests.fakegithub.shapes_issues import label_json
 
 routes = Routes()
 

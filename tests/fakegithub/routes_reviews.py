@@ -9,9 +9,7 @@ from tests.fakegithub.gitstore import FileChange, diff_position
 from tests.fakegithub.model import Event, PullRequest, Repo, Review, ReviewComment, User
 from tests.fakegithub.pullmath import pull_changes
 from tests.fakegithub.router import ApiError, Call, Reply, Routes, not_found, paginate
-from tests.fakegithub.routes_issues import react
 from tests.fakegithub.routes_pulls import get_pull
-from tests.fakegithub.shapes import reaction_json
 from tests.fakegithub.shapes_pulls import review_comment_json, review_json
 from tests.fakegithub.webhooks import review_comment_event, review_event
 
@@ -241,13 +239,3 @@ def get_review_comment(call: Call) -> Reply:
     if comment is None:
         raise not_found()
     return Reply(200, review_comment_json(call.fake.urls, repo, comment))
-
-
-@routes.post("/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions")
-def react_to_review_comment(call: Call) -> Reply:
-    repo = call.repo()
-    comment = repo.review_comments.get(call.number("comment_id"))
-    if comment is None:
-        raise not_found()
-    reaction, created = react(call.fake, comment.reactions, str(call.field("content")), call.actor)
-    return Reply(201 if created else 200, reaction_json(call.fake.urls, reaction))

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from tests.fakegithub.model import PullRequest, Repo, Review, ReviewComment
 from tests.fakegithub.pullmath import mergeability, pull_changes, pull_commits
-from tests.fakegithub.shapes import (
-    JSONDict,
-    Urls,
-    association,
-    label_json,
-    node_id,
-    repo_json,
-    rollup_json,
-    ts,
-    user_json,
-)
+from tests.fakegithub.shapes import JSONDict, Urls, node_id, repo_json, ts, user_json
+from tests.fakegithub.shapes_issues import association, label_json, rollup_json
 
 
 def _branch(urls: Urls, repo: Repo, ref: str, sha: str) -> JSONDict:

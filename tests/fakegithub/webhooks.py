@@ -17,17 +17,9 @@ from tests.fakegithub.model import (
     ReviewComment,
     User,
 )
-from tests.fakegithub.shapes import (
-    issue_comment_json,
-    issue_json,
-    label_json,
-    node_id,
-    organization_json,
-    repo_json,
-    ts,
-    user_json,
-)
+from tests.fakegithub.shapes import node_id, organization_json, repo_json, ts, user_json
 from tests.fakegithub.shapes_git import check_run_json
+from tests.fakegithub.shapes_issues import issue_comment_json, issue_json, label_json
 from tests.fakegithub.shapes_pulls import pull_json, review_comment_json, review_json
 
 

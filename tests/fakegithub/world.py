@@ -29,6 +29,8 @@ from tests.fakegithub.routes_app import create_app, mint_token
 
 
 class WorldMixin(FakeBase):
+    _primary: tuple[App, Installation, Repo] | None = None
+
     # ---- building ------------------------------------------------------------------------
 
     def add_user(self, login: str, *, type: str = "User") -> User:
@@ -171,3 +173,49 @@ class WorldMixin(FakeBase):
         sha = found.branch_sha(ref) or ref
         flat = found.git.flatten(found.git.commits[sha].tree)
         return {path: found.git.blobs[entry.sha].decode() for path, entry in sorted(flat.items())}
+
+    # ---- the primary App, installation and repository ----------------------------
+
+    def set_primary(self, app: App, installation: Installation, repo: Repo) -> None:
+        self._primary = (app, installation, repo)
+
+    def _primary_parts(self) -> tuple[App, Installation, Repo]:
+        if self._primary is None:
+            raise RuntimeError("no primary App; build the world with standard_world()")
+        return self._primary
+
+    @property
+    def app(self) -> App:
+        return self._primary_parts()[0]
+
+    @property
+    def app_id(self) -> int:
+        return self.app.id
+
+    @property
+    def private_key_pem(self) -> str:
+        return self.app.keys.private_pem
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.app.webhook_secret
+
+    @property
+    def bot(self) -> User:
+        return self.app.bot
+
+    @property
+    def bot_login(self) -> str:
+        return self.app.bot.login
+
+    @property
+    def installation(self) -> Installation:
+        return self._primary_parts()[1]
+
+    @property
+    def installation_id(self) -> int:
+        return self.installation.id
+
+    @property
+    def repo(self) -> Repo:
+        return self._primary_parts()[2]
