@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.context import Deps, build_github_app
 from bot.health import health_response
+from bot.intake import DeliveryIntake
 from bot.jobs import build_registry
 from bot.manifest import CALLBACK_PATH
 from bot.registration import ConfiguredApp
@@ -46,9 +47,13 @@ class Runtime:
     sessions: SessionMaker
     http: httpx2.AsyncClient
     with_worker: bool
+    intake: DeliveryIntake = field(init=False)
     deps: Deps | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     worker_task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.intake = DeliveryIntake(self.sessions)
 
     def configure(self, settings: Settings) -> None:
         """Builds the configured dependencies and starts the worker if this process runs one."""
@@ -63,6 +68,7 @@ class Runtime:
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.worker_poll_seconds,
+                yield_to=lambda: self.intake.busy,
             )
             self.worker_task = asyncio.create_task(worker.run(self.stop), name="worker")
 
@@ -82,7 +88,7 @@ async def webhooks(request: Request) -> Response:
     runtime = _runtime(request)
     if runtime.deps is None:
         return JSONResponse({"message": "the GitHub App is not configured yet"}, status_code=503)
-    return await receive(request, runtime.settings, runtime.sessions)
+    return await receive(request, runtime.settings, runtime.intake)
 
 
 async def health(request: Request) -> Response:

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.context import Deps
 from bot.dispatch import handle_delivery
+from bot.intake import DELIVERY_JOB as DELIVERY
 from bot.status import ensure_status_comment
 from bot.worker import JobRegistry
 from storage.db import transaction
@@ -13,7 +14,6 @@ from storage.deliveries import DeliveryStatus, mark_delivery
 from storage.jobs import Job, enqueue
 from storage.projects import get_project
 
-DELIVERY = "delivery"
 ANNOUNCE = "announce"
 PLAN = "plan"
 

@@ -8,14 +8,12 @@ from gidgethub import BadRequest, ValidationFailure, sansio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.intake import DeliveryIntake
 from bot.settings import Settings
-from storage.db import SessionMaker, transaction
-from storage.deliveries import record_delivery
-from storage.jobs import enqueue
+from storage.deliveries import NewDelivery
 
 log = logging.getLogger(__name__)
 
-DELIVERY_JOB = "delivery"
 MAX_DELIVERY_ID = 64
 
 
@@ -59,23 +57,7 @@ def parse_event(request: Request, body: bytes, secret: str) -> sansio.Event | JS
     return event
 
 
-async def store_and_enqueue(sessions: SessionMaker, event: sansio.Event) -> bool:
-    """Stores the delivery and its job in one transaction; False for a redelivery."""
-    async with transaction(sessions) as session:
-        new = await record_delivery(
-            session, delivery_id=event.delivery_id, event=event.event, payload=event.data
-        )
-        if new:
-            await enqueue(
-                session,
-                kind=DELIVERY_JOB,
-                args={"delivery_id": event.delivery_id},
-                dedupe_key=f"delivery:{event.delivery_id}",
-            )
-    return new
-
-
-async def receive(request: Request, settings: Settings, sessions: SessionMaker) -> Response:
+async def receive(request: Request, settings: Settings, intake: DeliveryIntake) -> Response:
     try:
         body = await read_limited(request, settings.webhook_max_bytes)
     except TooLarge:
@@ -83,7 +65,7 @@ async def receive(request: Request, settings: Settings, sessions: SessionMaker) 
     parsed = parse_event(request, body, settings.webhook_secret())
     if isinstance(parsed, JSONResponse):
         return parsed
-    new = await store_and_enqueue(sessions, parsed)
+    new = await intake.submit(NewDelivery(parsed.delivery_id, parsed.event, parsed.data))
     log.info(
         "webhook %s.%s %s",
         parsed.event,

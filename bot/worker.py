@@ -85,6 +85,9 @@ def _job_id(job: Job) -> int:
     return job.id
 
 
+YIELD_SECONDS = 0.002
+
+
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     """Sleeps `seconds`, or less when `stop` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
@@ -103,8 +106,13 @@ class Worker:
         lease_seconds: float = 300,
         poll_seconds: float = 0.5,
         heartbeat_seconds: float = 10,
+        yield_to: Callable[[], bool] | None = None,
     ) -> None:
         self.sessions = sessions
+        # In `serve`, the web server shares this process and its SQLite connection: while it
+        # has webhook deliveries waiting to be stored, the claim loops stand aside, so that
+        # acknowledging GitHub never waits behind background work.
+        self.yield_to = yield_to
         self.registry = registry
         self.deps = deps
         self.worker_id = worker_id or default_worker_id()
@@ -148,6 +156,9 @@ class Worker:
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            if self.yield_to is not None and self.yield_to():
+                await _wait(stop, YIELD_SECONDS)
+                continue
             try:
                 job = await self.run_once()
             except Exception:  # the worker loop's edge: a database hiccup must not end it

@@ -82,7 +82,10 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     target = async_url(url)
     if is_postgres(url):
         return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10)
-    engine = create_async_engine(target, echo=echo)
+    # SQLite has one writer at a time. Within a process, one pooled connection makes callers
+    # queue on an asyncio wait rather than on SQLite's busy handler, whose sleeps grow to
+    # 100 ms and set the webhook endpoint's p99; other processes still wait on busy_timeout.
+    engine = create_async_engine(target, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -10,7 +12,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import JSONType, UTCDateTime, utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore_many
 
 
 class DeliveryStatus(StrEnum):
@@ -50,6 +52,34 @@ def describe(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class NewDelivery:
+    delivery_id: str
+    event: str
+    payload: dict[str, Any]
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        return {
+            "id": self.delivery_id,
+            "event": self.event,
+            "payload": self.payload,
+            "status": DeliveryStatus.RECEIVED,
+            "received_at": now,
+            **describe(self.payload),
+        }
+
+
+async def record_deliveries(
+    session: AsyncSession, deliveries: Sequence[NewDelivery], *, now: datetime | None = None
+) -> set[str]:
+    """Stores the deliveries not seen before, in one statement; returns their ids."""
+    moment = now or utcnow()
+    unique = {d.delivery_id: d for d in reversed(deliveries)}  # the first of duplicates wins
+    rows = [delivery.row(moment) for delivery in unique.values()]
+    inserted = await insert_ignore_many(session, Delivery, rows, conflict=["id"], returning="id")
+    return {str(delivery_id) for delivery_id in inserted}
+
+
 async def record_delivery(
     session: AsyncSession,
     *,
@@ -59,15 +89,8 @@ async def record_delivery(
     now: datetime | None = None,
 ) -> bool:
     """Stores a delivery unless its id was seen before; True when it is new."""
-    values = {
-        "id": delivery_id,
-        "event": event,
-        "payload": payload,
-        "status": DeliveryStatus.RECEIVED,
-        "received_at": now or utcnow(),
-        **describe(payload),
-    }
-    return await insert_ignore(session, Delivery, values, conflict=["id"])
+    new = NewDelivery(delivery_id, event, payload)
+    return bool(await record_deliveries(session, [new], now=now))
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:

@@ -6,24 +6,49 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+def _insert(session: AsyncSession, model: type[SQLModel]) -> Any:
+    # The Core table, not the ORM entity: a plain executemany that SQLAlchemy compiles once
+    # and batches ("insertmanyvalues"), RETURNING included.
+    table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+async def insert_ignore_many(
+    session: AsyncSession,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str],
+    returning: str,
+) -> list[Any]:
+    """Inserts `rows` in one statement, skipping those that clash on `conflict`.
+
+    Returns the `returning` column of the rows actually inserted. RETURNING, not rowcount:
+    psycopg's async cursor reports -1 for a skipped insert.
+    """
+    if not rows:
+        return []
+    insert = _insert(session, model)
+    statement = insert.on_conflict_do_nothing(index_elements=list(conflict)).returning(
+        insert.table.c[returning]
+    )
+    result = await session.connection()
+    rows_out = await result.execute(statement, list(rows))
+    return list(rows_out.scalars().all())
 
 
 async def insert_ignore(
     session: AsyncSession, model: type[SQLModel], values: dict[str, Any], *, conflict: Sequence[str]
 ) -> bool:
     """Inserts `values` unless a row with the same `conflict` columns exists; True if inserted."""
-    statement: Insert = _insert(session, model).values(**values)
-    statement = statement.on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[attr-defined]
-    # RETURNING, not rowcount: psycopg's async cursor reports -1 for a skipped insert.
-    key = [column for column in model.__table__.primary_key]  # type: ignore[attr-defined]
-    result = await session.exec(statement.returning(*key))
-    return result.first() is not None
+    key = [column.name for column in model.__table__.primary_key]  # type: ignore[attr-defined]
+    inserted = await insert_ignore_many(
+        session, model, [values], conflict=conflict, returning=key[0]
+    )
+    return bool(inserted)
