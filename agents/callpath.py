@@ -139,6 +139,7 @@ async def _ask(
 ) -> tuple[ModelReply[T], Cost]:
     """One model call: budget hook, rate limit, provider, ledger row."""
     chosen = rt.role(step.role)
+    price = price_for(rt.settings.prices(), chosen.model)  # refuses before spending anything
     provider = rt.provider_for(step.role)
     if budget is not None:
         async with transaction(rt.sessions) as session:
@@ -148,7 +149,7 @@ async def _ask(
     started = rt.timer()
     reply = await provider.complete(request, output_type)
     latency_ms = round((rt.timer() - started) * 1000)
-    cost = cost_of(reply.usage, price_for(rt.settings.prices(), chosen.model))
+    cost = cost_of(reply.usage, price)
     async with transaction(rt.sessions) as session:
         await _record(
             rt, session, step, chosen, reply.usage, cost, latency_ms=latency_ms, hit=False

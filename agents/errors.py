@@ -11,6 +11,10 @@ class ProviderKeyMissing(AgentError):
     """A role is configured for a provider whose API key is not set."""
 
 
+class ModelPriceMissing(AgentError):
+    """A role's model has no price, so its spend could not be counted against the budget."""
+
+
 class AgentOutputError(AgentError):
     """The model's answer did not validate twice in a row."""
 

@@ -6,18 +6,15 @@ a nano-dollar, so ledger totals add up to the cent whatever the number of calls.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from agents.errors import ModelPriceMissing
 from agents.providers.base import Usage
 from agents.settings import ModelPrice
 from storage.money import usd_to_nano
 
-log = logging.getLogger(__name__)
-
 _MILLION = Decimal(1_000_000)
-FREE = ModelPrice(input=Decimal(0), output=Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -26,13 +23,19 @@ class Cost:
     provider_cache_saved_nanousd: int
 
 
+def missing_price_message(model: str) -> str:
+    return (
+        f"model {model} has no price: add it to MODEL_PRICES (dollars per million tokens; "
+        'use {"input": "0", "output": "0"} for a free local model)'
+    )
+
+
 def price_for(prices: dict[str, ModelPrice], model: str) -> ModelPrice:
-    """The model's price; a model missing from the table (a local server's) costs nothing,
-    which `doctor` reports."""
+    """The model's price. A model missing from the table is refused before any call: a spend
+    that cannot be counted could not be held to the project's budget."""
     price = prices.get(model)
     if price is None:
-        log.warning("no price for model %s; its calls are recorded at $0", model)
-        return FREE
+        raise ModelPriceMissing(missing_price_message(model))
     return price
 
 

@@ -225,8 +225,9 @@ def doctor_checks(settings: AgentSettings) -> list[tuple[str, bool, str]]:
     prices = settings.prices()
     for role in Role:
         chosen = settings.role(role)
-        hint = f"{chosen.provider} {chosen.model}"
-        if chosen.model not in prices:
-            hint += " (no price in MODEL_PRICES: its calls are recorded at $0)"
-        checks.append((f"agent {role.value}", True, hint))
+        if chosen.model in prices:
+            checks.append((f"agent {role.value}", True, f"{chosen.provider} {chosen.model}"))
+        else:
+            hint = f"{chosen.provider} {chosen.model}: no price; add it to MODEL_PRICES"
+            checks.append((f"agent {role.value}", False, hint))
     return checks

@@ -14,15 +14,27 @@ from storage.db import SessionMaker, make_engine, make_sessionmaker
 from tests.appfixtures import app, app_settings, unconfigured_app
 from tests.database import PostgresDatabases, SQLiteDatabases, configured_url
 from tests.fakegithub.fixtures import fake_github, github_app, github_sleeps, github_spec
+from tests.scriptedmodel.fixtures import (
+    agent_runtime,
+    clock,
+    make_runtime,
+    model_http,
+    scripted_model,
+)
 
 # Fixtures defined in their own modules, shared by the whole suite.
 __all__ = [
+    "agent_runtime",
     "app",
     "app_settings",
+    "clock",
     "fake_github",
     "github_app",
     "github_sleeps",
     "github_spec",
+    "make_runtime",
+    "model_http",
+    "scripted_model",
     "unconfigured_app",
 ]
 

@@ -16,8 +16,6 @@ from tests.scriptedmodel.driver import run_project
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import RuntimeFactory
 
-pytest_plugins = ["tests.scriptedmodel.fixtures"]
-
 PLAN_STEPS = [
     "manager.brainstorm",
     "developer.brainstorm",

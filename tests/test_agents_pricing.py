@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import logging
+from decimal import Decimal
 
 import pytest
 
+from agents.errors import ModelPriceMissing
 from agents.pricing import cost_of, price_for
 from agents.providers.base import Usage
-from agents.settings import DEFAULT_PRICES
+from agents.settings import DEFAULT_PRICES, ModelPrice
 from storage.money import format_usd
 
 
@@ -45,11 +46,13 @@ def test_many_small_calls_add_up_to_the_cent() -> None:
     assert format_usd(total) == "$5.16"
 
 
-def test_a_model_without_a_price_costs_nothing_and_says_so(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.WARNING):
-        price = price_for(DEFAULT_PRICES, "llama3:70b")
+def test_a_model_without_a_price_is_refused_with_what_to_set() -> None:
+    with pytest.raises(ModelPriceMissing) as caught:
+        price_for(DEFAULT_PRICES, "llama3:70b")
+    assert "model llama3:70b has no price: add it to MODEL_PRICES" in str(caught.value)
 
+
+def test_a_local_model_priced_at_zero_costs_nothing() -> None:
+    free = ModelPrice(input=Decimal(0), output=Decimal(0))
+    price = price_for({**DEFAULT_PRICES, "llama3:70b": free}, "llama3:70b")
     assert cost_of(Usage(input_tokens=10**6, output_tokens=10**6), price).nanousd == 0
-    assert "no price for model llama3:70b" in caplog.text

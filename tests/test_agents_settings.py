@@ -124,7 +124,7 @@ def test_doctor_checks(env: pytest.MonkeyPatch) -> None:
     assert by_name["ANTHROPIC_API_KEY"][0] is True
     assert "sk-ant-test" not in str(checks)
     assert by_name["agent git"] == (
-        True,
-        "openai local-llama (no price in MODEL_PRICES: its calls are recorded at $0)",
+        False,
+        "openai local-llama: no price; add it to MODEL_PRICES",
     )
     assert by_name["agent developer"] == (True, "anthropic claude-sonnet-4-6")

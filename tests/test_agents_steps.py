@@ -33,8 +33,6 @@ from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import RuntimeFactory
 
-pytest_plugins = ["tests.scriptedmodel.fixtures"]
-
 PROJECT = ScriptedProject(phases=2)
 PLAN = Plan(architecture=PROJECT.architecture(), phases=PROJECT.breakdown().phases)
 BRIEF = Brief(title="Orders back office", body="Orders, invoices and payments.")

@@ -9,7 +9,12 @@ import pytest
 from sqlmodel import col, select
 
 from agents.developer import Developer
-from agents.errors import AgentOutputError, ProviderError, ProviderKeyMissing
+from agents.errors import (
+    AgentOutputError,
+    ModelPriceMissing,
+    ProviderError,
+    ProviderKeyMissing,
+)
 from agents.git import Git
 from agents.inputs import Brief, Plan
 from agents.manager import Manager
@@ -23,8 +28,6 @@ from storage.money import usd_to_nano
 from tests.scriptedmodel import Reply, ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import ANTHROPIC_TEST_KEY, FakeClock, RuntimeFactory
-
-pytest_plugins = ["tests.scriptedmodel.fixtures"]
 
 PROJECT = ScriptedProject(phases=3)
 BRIEF = Brief(title="Orders back office", body="Orders, invoices and payments.")
@@ -300,4 +303,17 @@ async def test_an_api_error_is_a_provider_error_and_not_retried_as_invalid(
         await Git(rt).pr_text(1, PROJECT.phase(1), issue_number=1, summary="s", paths=["a.py"])
 
     assert len(scripted_model.requests) == 1
+    assert await ledger_rows(rt) == []
+
+
+async def test_a_model_without_a_price_is_refused_before_any_request(
+    scripted_model: ScriptedModel, make_runtime: RuntimeFactory
+) -> None:
+    scripted_model.script("manager.brainstorm", PROJECT.brainstorm())
+    rt = make_runtime(agent_manager_model="local-llama")
+
+    with pytest.raises(ModelPriceMissing, match="model local-llama has no price"):
+        await Manager(rt).brainstorm(1, BRIEF)
+
+    assert scripted_model.requests == []
     assert await ledger_rows(rt) == []

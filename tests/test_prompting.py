@@ -21,8 +21,6 @@ from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import RuntimeFactory
 
-pytest_plugins = ["tests.scriptedmodel.fixtures"]
-
 PROJECT = ScriptedProject(phases=12)
 PLAN = Plan(architecture=PROJECT.architecture(), phases=PROJECT.breakdown().phases)
 

@@ -18,8 +18,6 @@ from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import agent_settings
 
-pytest_plugins = ["tests.scriptedmodel.fixtures"]
-
 
 class FakeTime:
     """A monotonic clock that only moves when someone sleeps on it."""
