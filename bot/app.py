@@ -23,6 +23,7 @@ from bot.context import Deps, build_github_app
 from bot.health import health_response
 from bot.intake import DeliveryIntake
 from bot.jobs import build_registry
+from bot.maintenance import schedule_periodic
 from bot.manifest import CALLBACK_PATH
 from bot.registration import ConfiguredApp
 from bot.settings import CREDENTIAL_FIELDS, CredentialState, Settings, load_settings
@@ -68,6 +69,7 @@ class Runtime:
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.worker_poll_seconds,
+                on_beat=lambda: schedule_periodic(self.sessions),
                 yield_to=lambda: self.intake.busy,
             )
             self.worker_task = asyncio.create_task(worker.run(self.stop), name="worker")

@@ -16,6 +16,7 @@ from bot.dispatch import handle_delivery
 from bot.doctor import run_doctor
 from bot.jobs import build_registry
 from bot.logs import configure_logging
+from bot.maintenance import schedule_periodic
 from bot.settings import CredentialState, Settings, SettingsError, load_settings
 from bot.worker import Worker
 from storage.db import make_engine, make_sessionmaker
@@ -67,6 +68,7 @@ async def _run_worker(settings: Settings) -> None:
             concurrency=settings.worker_concurrency,
             lease_seconds=settings.job_lease_seconds,
             poll_seconds=settings.worker_poll_seconds,
+            on_beat=lambda: schedule_periodic(sessions),
         )
         await worker.run(stop)
     await engine.dispose()

@@ -7,6 +7,7 @@ from typing import Any
 from bot.context import Deps
 from bot.dispatch import handle_delivery
 from bot.intake import DELIVERY_JOB as DELIVERY
+from bot.maintenance import PURGE_CACHE, run_purge_cache
 from bot.status import ensure_status_comment
 from bot.worker import JobRegistry
 from storage.db import transaction
@@ -50,4 +51,5 @@ def build_registry() -> JobRegistry:
     registry = JobRegistry()
     registry.add(DELIVERY, run_delivery)
     registry.add(ANNOUNCE, run_announce)
+    registry.add(PURGE_CACHE, run_purge_cache)
     return registry

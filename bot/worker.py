@@ -107,12 +107,15 @@ class Worker:
         poll_seconds: float = 0.5,
         heartbeat_seconds: float = 10,
         yield_to: Callable[[], bool] | None = None,
+        on_beat: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.sessions = sessions
         # In `serve`, the web server shares this process and its SQLite connection: while it
         # has webhook deliveries waiting to be stored, the claim loops stand aside, so that
         # acknowledging GitHub never waits behind background work.
         self.yield_to = yield_to
+        # Called with each heartbeat: the app schedules its periodic jobs there.
+        self.on_beat = on_beat
         self.registry = registry
         self.deps = deps
         self.worker_id = worker_id or default_worker_id()
@@ -171,6 +174,8 @@ class Worker:
         while not stop.is_set():
             try:
                 await beat(self.sessions, worker_id=self.worker_id)
+                if self.on_beat is not None:
+                    await self.on_beat()
             except SQLAlchemyError:
                 logger.warning("heartbeat not recorded", exc_info=True)
             await _wait(stop, self.heartbeat_seconds)
