@@ -59,17 +59,15 @@ def new_job(
     run_after: datetime | None = None,
     max_attempts: int = 5,
 ) -> Job:
-    now = utcnow()
-    return Job(
+    row = job_row(
         kind=kind,
         args=args,
         project_id=project_id,
         dedupe_key=dedupe_key,
-        run_after=run_after or now,
+        run_after=run_after,
         max_attempts=max_attempts,
-        created_at=now,
-        updated_at=now,
     )
+    return Job(**row)
 
 
 async def enqueue(
@@ -87,7 +85,7 @@ async def enqueue(
     ON CONFLICT DO NOTHING leaves the caller's transaction usable, where a failed INSERT would
     abort it on PostgreSQL.
     """
-    job = new_job(
+    row = job_row(
         kind=kind,
         args=args,
         project_id=project_id,
@@ -98,7 +96,7 @@ async def enqueue(
     insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     statement = (
         insert(Job)
-        .values(**job.model_dump(exclude={"id"}))
+        .values(**row)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Job)
     )
@@ -114,6 +112,7 @@ def job_row(
     project_id: int | None = None,
     dedupe_key: str | None = None,
     max_attempts: int = 5,
+    run_after: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A new queued job as plain column values, for `enqueue_many` (cheaper than a model)."""
@@ -124,7 +123,7 @@ def job_row(
         "status": JobStatus.QUEUED,
         "attempts": 0,
         "max_attempts": max_attempts,
-        "run_after": moment,
+        "run_after": run_after or moment,
         "dedupe_key": dedupe_key,
         "project_id": project_id,
         "created_at": moment,
