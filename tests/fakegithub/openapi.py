@@ -40,6 +40,12 @@ _RESPONSE_QUIRKS = {
     ),
 }
 
+# A oneOf whose `type` discriminator an array cannot carry: the fake's listings (arrays) are
+# checked against the array's own schema instead. (method, template) -> schema pointer.
+_ARRAY_SCHEMAS = {
+    ("GET", "/repos/{owner}/{repo}/contents/{path}"): "/components/schemas/content-directory",
+}
+
 
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
@@ -148,6 +154,9 @@ class OpenAPISpec:
             pointer = f"{operation.pointer}/responses/{status}"
         if JSON not in response.get("content", {}):
             return []
+        array_schema = _ARRAY_SCHEMAS.get((operation.method, operation.template))
+        if array_schema is not None and isinstance(body, list):
+            return self._errors(array_schema, body, write=False)
         errors = self._errors(f"{pointer}/content/{_escape(JSON)}/schema", body, write=False)
         quirk = _RESPONSE_QUIRKS.get((operation.method, operation.template))
         return [error for error in errors if not (quirk and quirk.match(error))]

@@ -226,6 +226,14 @@ class PeopleMixin(WorldMixin):
         events += update_run(self, found, run, {"conclusion": conclusion}, ci.bot)
         return self._all(events)
 
+    def ci_starts(self, head_sha: str, *, name: str = "ci/test", repo: str = DEFAULT_REPO) -> Event:
+        """CI starts a check on a commit and has not finished: `check_run.created`, in progress."""
+        found = self._repo(repo)
+        ci = self.ci_app()
+        fields = {"name": name, "head_sha": head_sha, "status": "in_progress"}
+        _, events = create_run(self, found, ci, fields, ci.bot)
+        return self.checked(*events[0])
+
     def ci_sets_status(
         self, sha: str, state: str, *, context: str = "ci/status", repo: str = DEFAULT_REPO
     ) -> Event:

@@ -168,10 +168,14 @@ def runs_for_ref(call: Call) -> Reply:
     if sha is None:
         raise ApiError(422, f"No commit found for SHA: {call.params['ref']}")
     name, status = call.query.get("check_name"), call.query.get("status")
+    app_id = call.query.get("app_id")
     runs = [
         run
         for run in sorted(repo.check_runs.values(), key=lambda r: r.id, reverse=True)
-        if run.head_sha == sha and name in (None, run.name) and status in (None, run.status)
+        if run.head_sha == sha
+        and name in (None, run.name)
+        and status in (None, run.status)
+        and app_id in (None, str(run.app.id))
     ]
     if call.query.get("filter", "latest") == "latest":
         latest: dict[tuple[int, str], CheckRun] = {}

@@ -110,7 +110,14 @@ def commit_json(urls: Urls, repo: Repo, commit: Commit) -> JSONDict:
         },
         "author": None,
         "committer": None,
-        "parents": [{"sha": parent, "url": f"{api}/commits/{parent}"} for parent in commit.parents],
+        "parents": [
+            {
+                "sha": parent,
+                "url": f"{api}/commits/{parent}",
+                "html_url": f"{urls.web}/{repo.full_name}/commit/{parent}",
+            }
+            for parent in commit.parents
+        ],
     }
 
 
