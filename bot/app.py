@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.context import Deps, build_github_app
+from bot.context import AgentFactory, Deps, build_agents, build_github_app
 from bot.health import health_response
 from bot.intake import DeliveryIntake
 from bot.jobs import build_registry
@@ -48,6 +48,7 @@ class Runtime:
     sessions: SessionMaker
     http: httpx2.AsyncClient
     with_worker: bool
+    agent_factory: AgentFactory = build_agents
     intake: DeliveryIntake = field(init=False)
     deps: Deps | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -60,7 +61,8 @@ class Runtime:
         """Builds the configured dependencies and starts the worker if this process runs one."""
         self.settings = settings
         github = build_github_app(settings, self.http)
-        self.deps = Deps(settings, self.engine, self.sessions, self.http, github)
+        agents = self.agent_factory(settings, self.sessions)
+        self.deps = Deps(settings, self.engine, self.sessions, self.http, github, agents=agents)
         if self.with_worker and self.worker_task is None:
             worker = Worker(
                 self.sessions,
@@ -113,8 +115,10 @@ def create_app(
     *,
     http: httpx2.AsyncClient | None = None,
     with_worker: bool = False,
+    agent_factory: AgentFactory = build_agents,
 ) -> Starlette:
-    """The app for `settings`; `http` is injectable so tests can put a fake GitHub behind it."""
+    """The app for `settings`; `http` and `agent_factory` are injectable so tests can put a fake
+    GitHub and a scripted model behind it."""
     client = http or httpx2.AsyncClient(timeout=30.0)
     holder: dict[str, Runtime] = {}
 
@@ -126,7 +130,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        runtime = Runtime(settings, engine, make_sessionmaker(engine), client, with_worker)
+        runtime = Runtime(
+            settings, engine, make_sessionmaker(engine), client, with_worker, agent_factory
+        )
         holder["runtime"] = app.state.runtime = runtime
         if settings.credential_state is CredentialState.CONFIGURED:
             runtime.configure(settings)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import cli_agents, cli_app
+from bot import cli_agents, cli_app, cli_audit
 from bot.settings import SettingsError
 
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_app.register(commands)
     cli_agents.register(commands)
+    cli_audit.register(commands)
     return parser
 
 

@@ -11,7 +11,7 @@ import httpx2
 import uvicorn
 
 from bot.app import create_app
-from bot.context import Deps, build_github_app, secret_values
+from bot.context import Deps, build_agents, build_github_app, secret_values
 from bot.dispatch import handle_delivery
 from bot.doctor import run_doctor
 from bot.jobs import build_registry
@@ -60,7 +60,9 @@ async def _run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with httpx2.AsyncClient(timeout=30.0) as http:
         sessions = make_sessionmaker(engine)
-        deps = Deps(settings, engine, sessions, http, build_github_app(settings, http))
+        github = build_github_app(settings, http)
+        agents = build_agents(settings, sessions)
+        deps = Deps(settings, engine, sessions, http, github, agents=agents)
         worker = Worker(
             sessions,
             build_registry(),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx2
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agents.runtime import AgentRuntime, build_runtime
+from agents.settings import AgentSettings
 from bot.github import GitHubApp
 from bot.permissions import PermissionCache
 from bot.settings import Settings
@@ -21,6 +24,8 @@ class Deps:
     http: httpx2.AsyncClient
     github: GitHubApp
     permissions: PermissionCache = field(default_factory=PermissionCache)
+    # The agents' runtime; None where no workflow job runs (the web process, replay).
+    agents: AgentRuntime | None = None
 
 
 def secret_values(settings: Settings) -> tuple[str, ...]:
@@ -41,3 +46,12 @@ def build_github_app(settings: Settings, http: httpx2.AsyncClient) -> GitHubApp:
         api_version=settings.github_api_version,
         mutation_spacing=settings.github_mutation_spacing,
     )
+
+
+AgentFactory = Callable[[Settings, SessionMaker], AgentRuntime]
+
+
+def build_agents(settings: Settings, sessions: SessionMaker) -> AgentRuntime:
+    """The agents' runtime from the environment (`AgentSettings`), scrubbing the App's secrets
+    from every prompt. The SDKs make their own HTTP clients, with the agents' long timeout."""
+    return build_runtime(AgentSettings(), sessions, secrets=secret_values(settings))

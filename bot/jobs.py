@@ -10,13 +10,14 @@ from bot.intake import DELIVERY_JOB as DELIVERY
 from bot.maintenance import PURGE_CACHE, run_purge_cache
 from bot.status import ensure_status_comment
 from bot.worker import JobRegistry
+from bot.workflow import register as register_workflow
+from bot.workflow_steps import PLAN, queue
 from storage.db import transaction
 from storage.deliveries import DeliveryStatus, mark_delivery
-from storage.jobs import Job, enqueue
+from storage.jobs import Job
 from storage.projects import get_project
 
 ANNOUNCE = "announce"
-PLAN = "plan"
 
 
 async def run_delivery(job: Job, deps: Any) -> None:
@@ -37,19 +38,18 @@ async def run_announce(job: Job, deps: Any) -> None:
     if project is None:
         return
     await ensure_status_comment(deps, project)
+    assert project.id is not None
     async with transaction(deps.sessions) as session:
-        await enqueue(
-            session,
-            kind=PLAN,
-            args={"project_id": project.id},
-            project_id=project.id,
-            dedupe_key=f"plan:{project.id}",
-        )
+        await queue(session, PLAN, project.id)
 
 
-def build_registry() -> JobRegistry:
+def build_registry(*, workflow: bool = True) -> JobRegistry:
+    """Every job kind; without `workflow`, only the foundation's (tests of the intake and the
+    queue leave the workflow's jobs waiting in the queue)."""
     registry = JobRegistry()
     registry.add(DELIVERY, run_delivery)
     registry.add(ANNOUNCE, run_announce)
     registry.add(PURGE_CACHE, run_purge_cache)
+    if workflow:
+        register_workflow(registry)
     return registry

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from gidgethub.routing import Router
 
-from handlers import installations, issues
+from handlers import checks, comments, installations, issues, pulls, reviews
 
-router = Router(installations.router, issues.router)
+router = Router(
+    installations.router,
+    issues.router,
+    pulls.router,
+    reviews.router,
+    checks.router,
+    comments.router,
+)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.types import UTCDateTime, utcnow
+from storage.types import JSONType, UTCDateTime, utcnow
 from storage.upsert import insert_ignore
 
 
@@ -46,12 +47,59 @@ class Project(ProjectBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     status: ProjectStatus = Field(default=ProjectStatus.PLANNING, max_length=32)
     status_comment_id: int | None = Field(default=None)
+    # The workflow's state (bot/workflow.py): its current step and what it decided.
+    step: str = Field(default="planning", max_length=32)
+    workflow: str | None = Field(default=None, max_length=32)  # micro_phase or legacy
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # as read at start
+    options_problem: str | None = None
+    template: str | None = Field(default=None, max_length=64)
+    default_branch: str | None = Field(default=None, max_length=255)
+    base_sha: str | None = Field(default=None, max_length=64)
+    # The files of the default branch when planning began (path -> text), for the prompts.
+    base_files: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)
+    integration_branch: str | None = Field(default=None, max_length=255)
+    integration_sha: str | None = Field(default=None, max_length=64)
+    integration_tree: str | None = Field(default=None, max_length=64)
+    plan: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    plan_sha: str | None = Field(default=None, max_length=64)
+    plan_approved_by: str | None = Field(default=None, max_length=255)
+    plan_approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    final_pr_number: int | None = None
+    final_pr_url: str | None = Field(default=None, max_length=512)
+    budget_nanousd: int = Field(default=0, sa_type=BigInteger)
+    # Spend at which a person said /approve past the pause threshold (None: not yet).
+    budget_approved_nanousd: int | None = Field(default=None, sa_type=BigInteger)
+    paused: bool = False
+    pause_reason: str | None = None
+    pause_resumable: bool = False  # True: `/approve` continues (the budget's pause point)
+    # The jobs a pause interrupted ({kind, args, key}), queued again when it ends.
+    resume_jobs: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    resumes: int = 0
+    notice: str | None = None  # a cap hit or a problem, shown in the status comment
+    error: str | None = None
+    # Work found on GitHub under way for the issue: look before creating anything.
+    lookup_first: bool = False
+    began: str | None = Field(default=None, max_length=64)  # a GitHub write not yet recorded
+    status_digest: str | None = Field(default=None, max_length=64)  # of the last comment body
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.repo}"
+
+
+async def save_project(session: AsyncSession, project: Project, **changes: Any) -> Project:
+    """Applies `changes` to the stored row (re-read in this transaction) and returns it."""
+    stored = await session.get(Project, project.id, with_for_update=True, populate_existing=True)
+    if stored is None:
+        raise LookupError(f"no project {project.id}")
+    for name, value in changes.items():
+        setattr(stored, name, value)
+    stored.updated_at = utcnow()
+    session.add(stored)
+    await session.flush()
+    return stored
 
 
 async def find_project(session: AsyncSession, *, repo_id: int, issue_number: int) -> Project | None:

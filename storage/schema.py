@@ -6,6 +6,7 @@ Alembic's env.py and the tests import this; add a line here for each new table m
 from __future__ import annotations
 
 from storage import (  # noqa: F401
+    audit,
     cache,
     deliveries,
     heartbeats,
@@ -14,4 +15,5 @@ from storage import (  # noqa: F401
     ledger,
     phase_docs,
     projects,
+    workflow,
 )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx2
 import pytest
 
+from agents.runtime import AgentRuntime, build_runtime
+from bot.context import secret_values
 from bot.settings import Settings
+from storage.db import SessionMaker
 from tests.apphelpers import RunningApp, running_app
 from tests.fakegithub import FakeGitHub
+from tests.scriptedmodel.runtime import FakeClock, agent_settings
 
 
 def settings_for(fake: FakeGitHub, database_url: str, env_file: Path) -> Settings:
@@ -33,7 +38,11 @@ def app_settings(fake_github: FakeGitHub, database_url: str, tmp_path: Path) -> 
 
 @pytest.fixture
 async def app(app_settings: Settings, fake_github: FakeGitHub) -> AsyncIterator[RunningApp]:
-    async with fake_github.client() as http, running_app(app_settings, http) as running:
+    """The app without agents: the workflow's jobs wait in the queue (see `workflow_app`)."""
+    async with (
+        fake_github.client() as http,
+        running_app(app_settings, http, workflow=False) as running,
+    ):
         yield running
 
 
@@ -49,4 +58,37 @@ async def unconfigured_app(
         public_url="https://orchestrator.example.test",
     )
     async with fake_github.client() as http, running_app(settings, http) as running:
+        yield running
+
+
+def scripted_agents(
+    model_http: httpx2.AsyncClient, clock: FakeClock
+) -> Callable[[Settings, SessionMaker], AgentRuntime]:
+    """The app's agents on the scripted model (every role on its default provider)."""
+
+    def factory(settings: Settings, sessions: SessionMaker) -> AgentRuntime:
+        return build_runtime(
+            agent_settings(),
+            sessions,
+            http_client=model_http,
+            secrets=secret_values(settings),
+            clock=clock,
+        )
+
+    return factory
+
+
+@pytest.fixture
+async def workflow_app(
+    app_settings: Settings,
+    fake_github: FakeGitHub,
+    model_http: httpx2.AsyncClient,
+    clock: FakeClock,
+) -> AsyncIterator[RunningApp]:
+    """The app on the fake GitHub, its agents on the scripted model (`scripted_model`)."""
+    factory = scripted_agents(model_http, clock)
+    async with (
+        fake_github.client() as http,
+        running_app(app_settings, http, agent_factory=factory) as running,
+    ):
         yield running

@@ -20,9 +20,11 @@ import httpx2
 from starlette.applications import Starlette
 
 from bot.app import Runtime, create_app
+from bot.context import AgentFactory, build_agents
 from bot.jobs import build_registry
 from bot.settings import Settings
 from bot.worker import Worker
+from tests.fakegithub import FakeGitHub
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -48,6 +50,7 @@ class RunningApp:
     app: Starlette
     client: httpx2.AsyncClient
     settings: Settings
+    workflow: bool = True  # False: the workflow's jobs stay queued (tests of the foundation)
 
     @property
     def runtime(self) -> Runtime:
@@ -64,16 +67,41 @@ class RunningApp:
 
     def worker(self) -> Worker:
         assert self.runtime.deps is not None
-        return Worker(self.runtime.sessions, build_registry(), self.runtime.deps, lease_seconds=30)
+        registry = build_registry(workflow=self.workflow)
+        return Worker(self.runtime.sessions, registry, self.runtime.deps, lease_seconds=30)
 
     async def drain(self) -> int:
         return await self.worker().drain()
 
+    async def deliver_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for event, payload in events:
+            response = await self.deliver(event, payload)
+            assert response.status_code in (200, 202), response.text
+
+    async def settle(self, fake: FakeGitHub, *, rounds: int = 200) -> int:
+        """Runs jobs and delivers the webhooks the app's own requests caused (as GitHub
+        would) until nothing is left to do; returns how many jobs ran."""
+        ran = 0
+        for _ in range(rounds):
+            ran_now = await self.drain()
+            events, fake.outbox[:] = list(fake.outbox), []
+            await self.deliver_all(events)
+            ran += ran_now
+            if not ran_now and not events:
+                return ran
+        raise AssertionError(f"the app did not settle in {rounds} rounds")
+
 
 @asynccontextmanager
-async def running_app(settings: Settings, http: httpx2.AsyncClient) -> AsyncIterator[RunningApp]:
-    app = create_app(settings, http=http)
+async def running_app(
+    settings: Settings,
+    http: httpx2.AsyncClient,
+    *,
+    agent_factory: AgentFactory = build_agents,
+    workflow: bool = True,
+) -> AsyncIterator[RunningApp]:
+    app = create_app(settings, http=http, agent_factory=agent_factory)
     async with app.router.lifespan_context(app):
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield RunningApp(app, client, settings)
+            yield RunningApp(app, client, settings, workflow)

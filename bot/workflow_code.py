@@ -1,0 +1,156 @@
+"""Step 3, a phase's code: the developer writes its files, every path is checked, and all of
+them plus the phase documentation go on `ai-orchestrator/issue-<n>/phase-<k>` as one commit;
+then the pull request into the integration branch, with the git agent's title and body.
+
+Resumable at every point: the files and PR text are stored with the commit, a commit begun but
+not recorded is looked for on its branch (where re-committing the same files makes nothing),
+and opening a pull request that exists returns the existing one.
+"""
+
+from __future__ import annotations
+
+from bot.gitops import branch_head, commit_files, open_pull
+from bot.pathcheck import check_files, normalize
+from bot.plan_file import phase_doc_path
+from bot.status import ensure_status_comment
+from bot.status_render import PhaseState
+from bot.workflow_adopt import adopt
+from bot.workflow_context import Flow
+from bot.workflow_errors import PhaseRefused
+from bot.workflow_phase import Target, all_phases, load_phase, save_phase, spec_of, target
+from bot.workflow_repo import integration_view, notes, phase_doc, phase_doc_markdown
+from bot.workflow_steps import PHASE_REVIEW, queue
+from storage.db import transaction
+from storage.jobs import Job
+from storage.phase_docs import save_phase_doc
+from storage.types import utcnow
+from storage.workflow import Phase, update_phase
+
+REFUSED = "The developer's files were refused, so nothing was committed: {problems}"
+COMMIT = "commit"
+MANIFEST_HEADING = "### What the model was given"
+
+
+def pr_body(flow: Flow, phase: Phase, body: str, manifest: str) -> str:
+    """The git agent's body, a link to the issue, and last what the model was given."""
+    what = f"Phase {phase.number} of #{flow.issue}" if not flow.legacy else f"For #{flow.issue}"
+    return f"{body.rstrip()}\n\n---\n{what}.\n\n{MANIFEST_HEADING}\n\n{manifest}\n"
+
+
+async def write_files(flow: Flow, phase: Phase) -> Phase:
+    """The developer's files (checked) and the PR text, stored on the phase."""
+    phases = await all_phases(flow)
+    spec, plan = spec_of(phase), flow.plan()
+    view = dict(flow.project.base_files) if flow.legacy else integration_view(flow.project, phases)
+    made = await flow.developer().phase_files(flow.id, plan, spec, notes=notes(phases), repo=view)
+    given = {f.path: f.content for f in made.answer.files}
+    problems = check_files(given, flow.options)
+    if problems:
+        raise PhaseRefused(REFUSED.format(problems="; ".join(problems)))
+    files = {normalize(path): content for path, content in given.items()}
+    text = await flow.git().pr_text(
+        flow.id, spec, issue_number=flow.issue, summary=made.answer.summary, paths=list(files)
+    )
+    return await save_phase(
+        flow,
+        phase,
+        files=files,
+        commit_message=text.answer.commit_message,
+        summary=made.answer.summary,
+        manifest=made.manifest.markdown(),
+        pr_title=text.answer.title[:250],
+        pr_body=pr_body(flow, phase, text.answer.body, made.manifest.markdown()),
+    )
+
+
+async def commit_phase(flow: Flow, phase: Phase) -> Phase:
+    where = target(flow, phase)
+    doc = phase_doc(
+        flow.id, spec_of(phase), summary=phase.summary, files=phase.files, status="in review"
+    )
+    files: dict[str, str | None] = {**phase.files}
+    if not flow.legacy:
+        files[phase_doc_path(flow.issue, phase.number)] = phase_doc_markdown(doc)
+    parent, tree, exists = await _start_point(flow, phase, where)
+    commit = await commit_files(
+        flow.gh,
+        flow.repo,
+        branch=where.branch,
+        files=files,
+        message=phase.commit_message or f"Phase {phase.number}: {phase.name}",
+        parent=parent,
+        parent_tree=tree,
+        branch_exists=exists,
+    )
+    async with transaction(flow.deps.sessions) as session:
+        await save_phase_doc(session, doc)
+        return await update_phase(
+            session,
+            phase,
+            head_sha=commit.sha,
+            head_tree=commit.tree,
+            base_sha=where.parent,
+            branch=where.branch,
+            began=None,
+        )
+
+
+async def _start_point(flow: Flow, phase: Phase, where: Target) -> tuple[str, str | None, bool]:
+    """(parent, its tree if known, whether the branch exists). A commit begun before may have
+    made the branch: then it continues from the branch's head."""
+    if phase.began == COMMIT or flow.project.lookup_first:
+        head = await branch_head(flow.gh, flow.repo, where.branch)
+        if head is not None:
+            return head, None, True
+    else:
+        await save_phase(flow, phase, began=COMMIT)
+    return where.parent, where.parent_tree, False
+
+
+async def open_phase_pull(flow: Flow, phase: Phase) -> Phase:
+    where = target(flow, phase)
+    pull = await open_pull(
+        flow.gh,
+        flow.repo,
+        head=where.branch,
+        base=where.base,
+        title=phase.pr_title or phase.name,
+        body=phase.pr_body,
+    )
+    async with transaction(flow.deps.sessions) as session:
+        phase = await update_phase(
+            session,
+            phase,
+            pr_number=int(pull["number"]),
+            pr_url=str(pull["html_url"]),
+            state=PhaseState.IN_REVIEW,
+        )
+        await queue(
+            session,
+            PHASE_REVIEW,
+            flow.id,
+            phase.number,
+            phase.head_sha,
+            phase=phase.number,
+            sha=phase.head_sha,
+        )
+    return phase
+
+
+async def run_phase_code(flow: Flow, job: Job) -> None:
+    phase = await load_phase(flow, int(job.args["phase"]))
+    if phase is None or phase.attempt != int(job.args.get("attempt", 0)):
+        return
+    if phase.state == PhaseState.PLANNED:
+        phase = await save_phase(flow, phase, state=PhaseState.CODING, started_at=utcnow())
+    if phase.state != PhaseState.CODING:
+        return
+    if flow.project.lookup_first and phase.head_sha is None and await adopt(flow, phase):
+        return
+    if phase.head_sha is None:
+        if not phase.pr_body:
+            phase = await write_files(flow, phase)
+        phase = await commit_phase(flow, phase)
+    if phase.pr_number is None:
+        await open_phase_pull(flow, phase)
+    await ensure_status_comment(flow.deps, await flow.reload())

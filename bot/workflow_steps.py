@@ -1,0 +1,51 @@
+"""The workflow's job kinds and how a step queues the next.
+
+Every job carries its project's id (so a project's jobs never overlap) and a dedupe key naming
+the step and its inputs, so the same step on the same inputs is queued once, whoever asks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.jobs import enqueue
+
+PLAN = "plan"
+PLAN_FILE = "plan_file"
+START_PHASES = "start_phases"
+PHASE_CODE = "phase_code"
+PHASE_REVIEW = "phase_review"
+PHASE_REVISE = "phase_revise"
+PHASE_RECOVER = "phase_recover"
+PHASE_MERGE = "phase_merge"
+PHASE_SYNC = "phase_sync"
+PERSON_MERGED = "person_merged"
+INTEGRATE = "integrate"
+APPROVE = "approve"
+
+
+def dedupe_key(kind: str, project_id: int, *inputs: object) -> str:
+    return ":".join([kind, str(project_id), *(str(part) for part in inputs)])
+
+
+async def queue(
+    session: AsyncSession,
+    kind: str,
+    project_id: int,
+    *inputs: object,
+    run_after: datetime | None = None,
+    **args: Any,
+) -> bool:
+    """Queues `kind` for the project once per `inputs`; True when it was new."""
+    job = await enqueue(
+        session,
+        kind=kind,
+        args={"project_id": project_id, **args},
+        project_id=project_id,
+        dedupe_key=dedupe_key(kind, project_id, *inputs),
+        run_after=run_after,
+    )
+    return job is not None

@@ -1,0 +1,45 @@
+"""`check_run`, `check_suite` and `status`: CI finished on a commit, so a phase waiting for CI
+at that head tries its merge again. The app's own validator check is skipped: the review that
+made it already queued the merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gidgethub import sansio
+from gidgethub.routing import Router
+
+from bot.context import Deps
+from bot.workflow_people import ci_finished
+
+router = Router()
+
+
+def _own(deps: Deps, app: dict[str, Any] | None) -> bool:
+    return app is not None and app.get("id") == deps.settings.github_app_id
+
+
+@router.register("check_run", action="completed")
+async def check_run_completed(event: sansio.Event, deps: Deps) -> None:
+    run = event.data["check_run"]
+    if _own(deps, run.get("app")):
+        return
+    repo_id = int(event.data["repository"]["id"])
+    await ci_finished(deps, repo_id, str(run["head_sha"]), f"ci-{event.delivery_id}")
+
+
+@router.register("check_suite", action="completed")
+async def check_suite_completed(event: sansio.Event, deps: Deps) -> None:
+    suite = event.data["check_suite"]
+    if _own(deps, suite.get("app")):
+        return
+    repo_id = int(event.data["repository"]["id"])
+    await ci_finished(deps, repo_id, str(suite["head_sha"]), f"ci-{event.delivery_id}")
+
+
+@router.register("status")
+async def status(event: sansio.Event, deps: Deps) -> None:
+    if event.data.get("state") == "pending":
+        return
+    repo_id = int(event.data["repository"]["id"])
+    await ci_finished(deps, repo_id, str(event.data["sha"]), f"ci-{event.delivery_id}")
