@@ -13,6 +13,7 @@ from agents.settings import AgentSettings
 from bot.github import GitHubApp
 from bot.permissions import PermissionCache
 from bot.settings import Settings
+from bot.trigger import TriggerLabels
 from storage.db import SessionMaker
 
 
@@ -24,6 +25,7 @@ class Deps:
     http: httpx2.AsyncClient
     github: GitHubApp
     permissions: PermissionCache = field(default_factory=PermissionCache)
+    triggers: TriggerLabels = field(default_factory=TriggerLabels)
     # The agents' runtime; None where no workflow job runs (the web process, replay).
     agents: AgentRuntime | None = None
 

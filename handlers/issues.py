@@ -13,19 +13,25 @@ from bot.projects import start_from_issue
 router = Router()
 
 
-def _is_trigger(label: dict[str, Any] | None, trigger: str) -> bool:
-    # GitHub label names are unique case-insensitively.
-    return bool(label) and str(label.get("name", "")).casefold() == trigger.casefold()  # type: ignore[union-attr]
+async def _starts_project(deps: Deps, event: sansio.Event, label: Any) -> bool:
+    if not isinstance(label, dict) or not label.get("name"):
+        return False
+    if not event.data.get("installation"):  # not sent to an App installation: nothing to act as
+        return False
+    return await deps.triggers.matches(
+        deps.github, event.data, deps.settings.trigger_label, str(label["name"])
+    )
 
 
 @router.register("issues", action="labeled")
 async def issue_labeled(event: sansio.Event, deps: Deps) -> None:
-    if _is_trigger(event.data.get("label"), deps.settings.trigger_label):
+    if await _starts_project(deps, event, event.data.get("label")):
         await start_from_issue(deps, event.data, delivery_id=event.delivery_id)
 
 
 @router.register("issues", action="opened")
 async def issue_opened(event: sansio.Event, deps: Deps) -> None:
-    labels = event.data["issue"].get("labels") or []
-    if any(_is_trigger(label, deps.settings.trigger_label) for label in labels):
-        await start_from_issue(deps, event.data, delivery_id=event.delivery_id)
+    for label in event.data["issue"].get("labels") or []:
+        if await _starts_project(deps, event, label):
+            await start_from_issue(deps, event.data, delivery_id=event.delivery_id)
+            return

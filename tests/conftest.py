@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionMaker, make_engine, make_sessionmaker
-from tests.appfixtures import app, app_settings, unconfigured_app
+from tests.appfixtures import app, app_settings, unconfigured_app, workflow_app
 from tests.database import PostgresDatabases, SQLiteDatabases, configured_url
 from tests.fakegithub.fixtures import fake_github, github_app, github_sleeps, github_spec
 from tests.scriptedmodel.fixtures import (
@@ -36,6 +36,7 @@ __all__ = [
     "model_http",
     "scripted_model",
     "unconfigured_app",
+    "workflow_app",
 ]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -141,3 +141,27 @@ async def test_label_added_by_a_bot_is_ignored(app: RunningApp, fake_github: Fak
     async with app.runtime.sessions() as session:
         count = (await session.exec(select(func.count()).select_from(Job))).one()
     assert count == 1  # the delivery's own job, nothing after it
+
+
+async def test_a_repository_may_name_its_own_trigger_label(
+    app: RunningApp, fake_github: FakeGitHub
+) -> None:
+    fake_github.commit_files(
+        fake_github.repo,
+        "main",
+        {".github/ai-orchestrator.yml": "trigger_label: build-me\n"},
+        "opts",
+    )
+    _, first = fake_github.person_opens_issue("octocat", "Not this one", "")
+    _, second = fake_github.person_opens_issue("octocat", "Build it", "")
+    for number, label in (
+        (first["issue"]["number"], "bug"),
+        (second["issue"]["number"], "Build-Me"),
+    ):
+        event, payload = fake_github.person_labels_issue("writer", int(number), label)
+        await app.deliver(event, payload)
+    await app.drain()
+    [project] = await projects(app)
+    assert project.issue_number == second["issue"]["number"]
+    reads = fake_github.calls("GET", "/repos/{owner}/{repo}/contents/{path}")
+    assert reads == 1  # the options file, read once for both label events

@@ -6,7 +6,6 @@ from __future__ import annotations
 from bot.commands import NOT_ALLOWED, UNKNOWN
 from bot.workflow_approve import NOTHING_TO_APPROVE, PLAN_APPROVED
 from storage.projects import ProjectStatus
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -24,7 +23,7 @@ def reactions(fake: FakeGitHub, number: int, body: str) -> list[str]:
 
 
 async def test_approve_from_a_writer_starts_the_phases(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -40,7 +39,7 @@ async def test_approve_from_a_writer_starts_the_phases(
 
 
 async def test_approve_from_someone_without_write_permission_is_refused(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -55,7 +54,7 @@ async def test_approve_from_someone_without_write_permission_is_refused(
 
 
 async def test_an_unknown_command_gets_a_reply(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from agents.schemas import InlineComment
 from storage.projects import ProjectStatus
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -39,7 +38,7 @@ async def run_to_the_end(app: RunningApp, fake: FakeGitHub, model: ScriptedModel
 
 
 async def test_a_labelled_issue_runs_to_the_final_pull_request(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -76,7 +75,7 @@ async def test_a_labelled_issue_runs_to_the_final_pull_request(
 
 
 async def test_each_phase_pull_request_has_one_commit(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -93,7 +92,7 @@ async def test_each_phase_pull_request_has_one_commit(
 
 
 async def test_auto_approval_needs_no_comment(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -105,7 +104,7 @@ async def test_auto_approval_needs_no_comment(
 
 
 async def test_a_review_with_many_findings_annotates_every_one(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

@@ -5,7 +5,6 @@ the validator the same way; the project is done when the review passes."""
 from __future__ import annotations
 
 from storage.projects import ProjectStatus
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -23,7 +22,7 @@ from tests.workflow_helpers import (
 
 
 async def test_legacy_makes_one_pull_request_with_all_files(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -45,7 +44,7 @@ async def test_legacy_makes_one_pull_request_with_all_files(
 
 
 async def test_auto_takes_the_legacy_way_for_a_one_phase_breakdown(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

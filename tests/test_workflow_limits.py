@@ -14,7 +14,6 @@ from bot.workflow_budget import BudgetExhausted, BudgetPaused, check_budget
 from storage.ledger import LLMCall
 from storage.money import usd_to_nano
 from storage.projects import Project, ProjectStatus
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -64,7 +63,7 @@ def test_the_pause_and_the_stop_are_exact_to_the_nano_dollar() -> None:
 
 
 async def test_the_project_pauses_at_80_percent_and_stops_at_the_budget(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -91,7 +90,7 @@ async def test_the_project_pauses_at_80_percent_and_stops_at_the_budget(
 
 
 async def test_the_model_call_cap_stops_the_project(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -105,7 +104,7 @@ async def test_the_model_call_cap_stops_the_project(
 
 
 async def test_the_jobs_per_hour_cap_slows_the_project_down(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

@@ -5,7 +5,6 @@ kept; a person's merge counts; CI is waited for; text from anyone else never rea
 from __future__ import annotations
 
 from agents.schemas import Edit, Revision
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -40,7 +39,7 @@ async def human_merge_project(
 
 
 async def test_changes_requested_by_a_writer_start_a_revision_that_answers_them(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -77,7 +76,7 @@ async def test_changes_requested_by_a_writer_start_a_revision_that_answers_them(
 
 
 async def test_a_review_by_someone_without_write_permission_never_reaches_a_prompt(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -95,7 +94,7 @@ async def test_a_review_by_someone_without_write_permission_never_reaches_a_prom
 
 
 async def test_a_persons_push_is_kept_and_reviewed_and_their_merge_counts(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -122,7 +121,7 @@ async def test_a_persons_push_is_kept_and_reviewed_and_their_merge_counts(
 
 
 async def test_the_merge_waits_for_ci(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -146,7 +145,7 @@ async def test_the_merge_waits_for_ci(
 
 
 async def test_a_branch_behind_the_integration_branch_is_updated_then_merged(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -175,7 +174,7 @@ async def test_a_branch_behind_the_integration_branch_is_updated_then_merged(
 
 
 async def test_a_conflict_with_the_integration_branch_asks_a_person(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

@@ -8,7 +8,6 @@ import yaml
 
 from agents.schemas import BreakdownReview, PlanDecision
 from storage.projects import ProjectStatus
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -29,7 +28,7 @@ INTEGRATION = "ai-orchestrator/issue-1"
 
 
 async def test_plan_is_committed_shown_and_waits_for_approval(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -64,7 +63,7 @@ async def test_plan_is_committed_shown_and_waits_for_approval(
 
 
 async def test_manager_requests_changes_twice_then_the_last_breakdown_is_used(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -83,7 +82,7 @@ async def test_manager_requests_changes_twice_then_the_last_breakdown_is_used(
 
 
 async def test_malformed_options_file_is_reported_and_defaults_are_used(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -97,7 +96,7 @@ async def test_malformed_options_file_is_reported_and_defaults_are_used(
 
 
 async def test_template_label_seeds_the_brief(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -116,7 +115,7 @@ async def test_template_label_seeds_the_brief(
 
 
 async def test_the_status_comment_is_one_comment_edited_in_place(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

@@ -12,7 +12,6 @@ from storage.jobs import Job, JobStatus
 from storage.ledger import LLMCall
 from storage.projects import Project
 from storage.workflow import Phase
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -65,7 +64,7 @@ def phase_commits(fake: FakeGitHub, branch: str, base: str) -> list[str]:
 
 
 async def test_killed_after_the_commit_before_the_branch_points_at_it(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -85,7 +84,7 @@ async def test_killed_after_the_commit_before_the_branch_points_at_it(
 
 
 async def test_killed_after_the_commit_before_the_pull_request(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -101,7 +100,7 @@ async def test_killed_after_the_commit_before_the_pull_request(
 
 
 async def test_killed_after_the_review_before_the_check_run(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -113,7 +112,7 @@ async def test_killed_after_the_review_before_the_check_run(
 
 
 async def test_a_phase_whose_commit_and_pull_request_were_not_recorded_is_found_again(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -148,7 +147,7 @@ async def test_a_phase_whose_commit_and_pull_request_were_not_recorded_is_found_
 
 
 async def test_the_same_delivery_twice_changes_nothing(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -166,7 +165,7 @@ async def test_the_same_delivery_twice_changes_nothing(
 
 
 async def test_every_job_run_twice_changes_nothing(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -187,7 +186,7 @@ async def test_every_job_run_twice_changes_nothing(
 
 
 async def test_work_under_way_on_github_is_continued_not_started_over(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

@@ -14,7 +14,6 @@ from agents.schemas import (
     Revision,
     Verdict,
 )
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -68,7 +67,7 @@ async def run(app: RunningApp, fake: FakeGitHub, model: ScriptedModel, phases: i
 
 
 async def test_a_failing_review_leads_to_a_revision_commit_and_a_second_review(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -98,7 +97,7 @@ async def test_a_failing_review_leads_to_a_revision_commit_and_a_second_review(
 
 
 async def test_at_the_revision_limit_the_manager_skips_the_phase(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -116,7 +115,7 @@ async def test_at_the_revision_limit_the_manager_skips_the_phase(
 
 
 async def test_guidance_once_then_the_manager_asks_a_person(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -142,7 +141,7 @@ async def test_guidance_once_then_the_manager_asks_a_person(
 
 
 async def test_the_manager_splits_a_failing_phase_into_smaller_ones(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:

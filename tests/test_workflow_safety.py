@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from agents.schemas import FileContent, PhaseFiles
-from tests.appfixtures import workflow_app  # noqa: F401
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
@@ -47,7 +46,7 @@ async def run_phase_one(app: RunningApp, fake: FakeGitHub, model: ScriptedModel)
     ids=["invalid-twice", "outside-the-repo", "workflow-file"],
 )
 async def test_bad_output_fails_the_phase_and_commits_nothing(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
     answer: PhaseFiles | str,
@@ -69,7 +68,7 @@ async def test_bad_output_fails_the_phase_and_commits_nothing(
 
 
 async def test_an_issue_edited_after_the_start_does_not_change_the_brief(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
@@ -87,7 +86,7 @@ async def test_an_issue_edited_after_the_start_does_not_change_the_brief(
 
 
 async def test_a_job_failing_after_its_retries_fails_the_phase_and_says_how_to_retry(
-    workflow_app: RunningApp,  # noqa: F811
+    workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
