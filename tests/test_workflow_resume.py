@@ -35,6 +35,7 @@ from tests.workflow_helpers import (
 PULLS = "/repos/{owner}/{repo}/pulls"
 REFS = "/repos/{owner}/{repo}/git/refs"
 CHECK_RUNS = "/repos/{owner}/{repo}/check-runs"
+REVIEWS = "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"
 MUTATING = ("POST", "PATCH", "PUT", "DELETE")
 
 
@@ -97,6 +98,22 @@ async def test_killed_after_the_commit_before_the_pull_request(
     assert len(phase_branch_refs) == 1
     first = pulls[0]
     assert len(phase_commits(fake_github, first.head_ref, first.frozen_base or "")) == 1
+
+
+async def test_killed_after_the_pull_request_before_the_review(
+    workflow_app: RunningApp,
+    fake_github: FakeGitHub,
+    scripted_model: ScriptedModel,
+) -> None:
+    number = await approve_with_a_crash(workflow_app, fake_github, scripted_model, "POST", REVIEWS)
+    pulls = app_pulls(fake_github)
+    assert len(pulls) == 3 and all(p.merged for p in pulls[:2])
+    first = pulls[0]
+    assert fake_github.calls("POST", PULLS) == 3  # one per phase and the final: none twice
+    assert reviews_on(fake_github, first.number) == ["COMMENTED"]
+    assert check_runs_on(fake_github, first.head_sha) == ["success"]
+    assert len(phase_commits(fake_github, first.head_ref, first.frozen_base or "")) == 1
+    assert len(status_comments(fake_github, number)) == 1
 
 
 async def test_killed_after_the_review_before_the_check_run(
