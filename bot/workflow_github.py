@@ -20,11 +20,8 @@ from bot.gitops import (
     InlineComment,
     Repo,
     post_review,
-    pull_files,
     upsert_check_run,
 )
-from bot.gitops_checks import CHECK_RUN_URL, CHECK_RUNS_URL, MAX_ANNOTATIONS, cut
-from bot.gitops_reviews import REVIEWS_URL, review_body, split_comments
 
 PASSING = frozenset({Verdict.PASS, Verdict.PASS_WITH_MINOR_ISSUES})
 VERDICT_TEXT = {
@@ -86,37 +83,17 @@ async def create_review(
     fresh: bool,
 ) -> int:
     """One COMMENT review; `fresh` (never begun before) posts without looking first."""
-    if not fresh:
-        return await post_review(
-            gh,
-            repo,
-            number,
-            commit_sha=commit_sha,
-            body=body,
-            comments=comments,
-            marker=marker,
-            files=files,
-        )
-    if files is None:
-        files = await pull_files(gh, repo, number) if comments else []
-    placed, outside = split_comments(comments, files)
-    data = {
-        "commit_id": commit_sha,
-        "body": review_body(body, outside, marker),
-        "event": "COMMENT",
-        "comments": [
-            {"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in placed
-        ],
-    }
-    made = await gh.post(REVIEWS_URL, repo.url_vars(number=number), data=data)
-    return int(made["id"])
-
-
-def _output(title: str, summary: str, text: str, chunk: Sequence[Annotation]) -> dict[str, Any]:
-    output: dict[str, Any] = {"title": title, "summary": cut(summary), "text": cut(text)}
-    if chunk:
-        output["annotations"] = [a.as_json() for a in chunk]
-    return output
+    return await post_review(
+        gh,
+        repo,
+        number,
+        commit_sha=commit_sha,
+        body=body,
+        comments=comments,
+        marker=marker,
+        files=files,
+        find_existing=not fresh,
+    )
 
 
 async def create_check_run(
@@ -132,28 +109,15 @@ async def create_check_run(
     fresh: bool,
 ) -> int:
     """The validator's check run on `head_sha`, completed; `fresh` creates it at once."""
-    if not fresh:
-        return await upsert_check_run(
-            gh,
-            repo,
-            name=VALIDATOR_CHECK,
-            head_sha=head_sha,
-            conclusion=conclusion,
-            title=title,
-            summary=summary,
-            text=text,
-            annotations=notes,
-        )
-    fields = {
-        "name": VALIDATOR_CHECK,
-        "head_sha": head_sha,
-        "status": "completed",
-        "conclusion": conclusion,
-        "output": _output(title, summary, text, notes[:MAX_ANNOTATIONS]),
-    }
-    made = await gh.post(CHECK_RUNS_URL, repo.url_vars(), data=fields)
-    run_id = int(made["id"])
-    for start in range(MAX_ANNOTATIONS, len(notes), MAX_ANNOTATIONS):
-        more = {"output": _output(title, summary, text, notes[start : start + MAX_ANNOTATIONS])}
-        await gh.patch(CHECK_RUN_URL, repo.url_vars(check_run_id=run_id), data=more)
-    return run_id
+    return await upsert_check_run(
+        gh,
+        repo,
+        name=VALIDATOR_CHECK,
+        head_sha=head_sha,
+        conclusion=conclusion,
+        title=title,
+        summary=summary,
+        text=text,
+        annotations=notes,
+        find_existing=not fresh,
+    )

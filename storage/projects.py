@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import JSONType, UTCDateTime, utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, update_row
 
 
 class ProjectStatus(StrEnum):
@@ -91,14 +91,7 @@ class Project(ProjectBase, table=True):
 
 async def save_project(session: AsyncSession, project: Project, **changes: Any) -> Project:
     """Applies `changes` to the stored row (re-read in this transaction) and returns it."""
-    stored = await session.get(Project, project.id, with_for_update=True, populate_existing=True)
-    if stored is None:
-        raise LookupError(f"no project {project.id}")
-    for name, value in changes.items():
-        setattr(stored, name, value)
-    stored.updated_at = utcnow()
-    session.add(stored)
-    await session.flush()
+    stored: Project = await update_row(session, Project, project.id, **changes)
     return stored
 
 

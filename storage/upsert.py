@@ -9,6 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.types import utcnow
+
 
 def _insert(session: AsyncSession, model: type[SQLModel]) -> Any:
     # The Core table, not the ORM entity: a plain executemany that SQLAlchemy compiles once
@@ -52,3 +54,22 @@ async def insert_ignore(
         session, model, [values], conflict=conflict, returning=key[0]
     )
     return bool(inserted)
+
+
+async def update_row(
+    session: AsyncSession, model: type[SQLModel], row_id: int | None, **changes: Any
+) -> Any:
+    """Applies `changes` to the row, re-read and locked in this transaction, and returns it.
+
+    Re-reading under `FOR UPDATE` (PostgreSQL) means a caller holding a stale copy never writes
+    back fields another job changed meanwhile; only `changes` (and `updated_at`) are written.
+    """
+    stored = await session.get(model, row_id, with_for_update=True, populate_existing=True)
+    if stored is None:
+        raise LookupError(f"no {model.__name__} {row_id}")
+    for name, value in changes.items():
+        setattr(stored, name, value)
+    stored.updated_at = utcnow()
+    session.add(stored)
+    await session.flush()
+    return stored

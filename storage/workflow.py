@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.job_table import Job
 from storage.projects import Project
 from storage.types import JSONType, UTCDateTime, utcnow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, update_row
 
 
 class Phase(SQLModel, table=True):
@@ -167,15 +167,8 @@ def hour_ago(now: datetime | None = None) -> datetime:
 
 
 async def update_phase(session: AsyncSession, phase: Phase, **changes: Any) -> Phase:
-    """Applies `changes` to the stored phase (re-read in this transaction) and returns it."""
-    stored = await session.get(Phase, phase.id, with_for_update=True, populate_existing=True)
-    if stored is None:
-        raise LookupError(f"no phase {phase.id}")
-    for name, value in changes.items():
-        setattr(stored, name, value)
-    stored.updated_at = utcnow()
-    session.add(stored)
-    await session.flush()
+    """Applies `changes` to the stored row (re-read in this transaction) and returns it."""
+    stored: Phase = await update_row(session, Phase, phase.id, **changes)
     return stored
 
 
