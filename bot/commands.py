@@ -1,124 +1,161 @@
-"""Slash commands in a project's issue or one of its pull requests, from people with write
-permission: one small function per command and one table mapping names (and aliases) to them.
+"""Slash commands in a project's issue or one of its pull requests: one small function per
+command and one table mapping names (and aliases) to them.
 
-An accepted command gets 👀 and its answer in a comment; a comment by someone without write
-permission, or an unknown command, gets a short reply that says why. Comments on issues that
-are not projects are none of the app's business and get nothing.
+How a comment's commands run (`bot.commands_intake`, then `bot.commands_job`):
+- when the comment arrives, its commands are read; anyone may run `/help`, `/status`, `/plan`
+  and `/cost`, the others need write, maintain or admin permission (asked of GitHub, cached);
+- a comment with commands the app accepts gets 👀 and one job in the project's line of jobs
+  (so it waits for the job running now, and runs next); `/pause` and `/abort` also act at once;
+- the job runs the commands in order, writes each accepted one to the audit table, and answers
+  all of them in one reply comment (found again by a marker: a re-run edits it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
-
-from bot.command_parse import Command, parse_commands
-from bot.comments import marker, post_once
-from bot.context import Deps
-from bot.github import GitHubClient
-from bot.gitops import Repo, add_reaction
-from bot.permissions import can_write
-from bot.workflow_steps import APPROVE, queue
-from storage.db import transaction
-from storage.projects import Project, find_project
-from storage.workflow import phase_for_pull
-
-MAX_COMMANDS = 5  # per comment
+from bot import markdown_safe as md
+from bot.command_parse import Command
+from bot.commands_base import Answer, Context, Spec
+from bot.commands_control import abort, approve_command, pause, resume_project
+from bot.commands_info import cost, plan, status
+from bot.commands_phases import invalidate_cache, retry, skip
 
 NOT_ALLOWED = (
     "@{user} only people with write, maintain or admin permission on this repository can "
     "give AI Orchestrator commands."
 )
 UNKNOWN = "@{user} I do not know the command `/{name}`. Commands I know: {known}."
+HELP_INTRO = (
+    "AI Orchestrator takes these commands, each on a line of its own, in the project's issue "
+    "and in its pull requests (there the phase is implied). Anyone may use `/help`, `/status`, "
+    "`/plan` and `/cost`; the others need write, maintain or admin permission."
+)
 
 
-@dataclass(frozen=True)
-class Context:
-    deps: Deps
-    gh: GitHubClient
-    repo: Repo
-    project: Project
-    login: str
-    comment_id: int
-    number: int  # the issue or pull request the comment is on
+async def help_command(ctx: Context, command: Command) -> Answer:
+    rows = [
+        f"| `{usage}` | {effect} |" for spec in COMMANDS.values() for usage, effect in spec.rows
+    ]
+    table = "\n".join(["| command | effect |", "| --- | --- |", *rows])
+    return Answer(f"{HELP_INTRO}\n\n{table}", note="answered with the commands")
 
 
-CommandFn = Callable[[Context, Command], Awaitable[str | None]]  # the reply, or None
+COMMANDS: dict[str, Spec] = {
+    "retry": Spec(
+        retry,
+        rows=(
+            (
+                "/retry phase-<k>",
+                "invalidate phase k's cached code and review (and what depends on them) and "
+                "write it again: a new commit on the same branch and pull request, reviewed "
+                "again. Refused for a merged phase.",
+            ),
+            (
+                "/retry",
+                "run again the step that failed last (in a pull request: that phase's), "
+                "with the cache for everything that did not fail",
+            ),
+        ),
+    ),
+    "status": Spec(
+        status,
+        rows=(("/status", "the project's current state, as in its status comment"),),
+        write=False,
+        read_only=True,
+    ),
+    "plan": Spec(
+        plan,
+        rows=(("/plan", "the plan, with a link to the plan file"),),
+        write=False,
+        read_only=True,
+    ),
+    "cost": Spec(
+        cost,
+        rows=(
+            (
+                "/cost",
+                "tokens and dollars by agent and phase, cache hits and savings, "
+                "provider-cached tokens",
+            ),
+        ),
+        write=False,
+        read_only=True,
+    ),
+    "approve": Spec(
+        approve_command,
+        rows=(
+            (
+                "/approve",
+                "approve the plan, or going on past the budget's pause point; in a phase's "
+                "pull request under merge policy `human`, approve and merge it",
+            ),
+        ),
+    ),
+    "skip": Spec(
+        skip,
+        rows=(
+            (
+                "/skip phase-<k>",
+                "mark the phase skipped (its pull request closed) and go on; phases that "
+                "depend on it are flagged in the status comment",
+            ),
+        ),
+    ),
+    "pause": Spec(pause, rows=(("/pause", "start no new job for this project"),)),
+    "resume": Spec(resume_project, rows=(("/resume", "go on where the project was paused"),)),
+    "abort": Spec(
+        abort,
+        rows=(
+            (
+                "/abort",
+                "stop the project now: the job in flight stops at its next step, open pull "
+                "requests are closed, nothing is deleted",
+            ),
+        ),
+    ),
+    "invalidate-cache": Spec(
+        invalidate_cache,
+        rows=(
+            (
+                "/invalidate-cache <key>",
+                "invalidate one cache key of this project and what depends on it",
+            ),
+        ),
+    ),
+    "help": Spec(help_command, rows=(("/help", "this table"),), write=False, read_only=True),
+}
+ALIASES: dict[str, str] = {
+    "lgtm": "approve",
+    "invalidate": "invalidate-cache",
+    "invalidate_cache": "invalidate-cache",
+}
 
 
-async def approve(ctx: Context, command: Command) -> str | None:
-    """Queued as a job of the project, which answers when it has acted."""
-    assert ctx.project.id is not None
-    args: dict[str, Any] = {"by": ctx.login, "comment_id": ctx.comment_id, "number": ctx.number}
-    async with transaction(ctx.deps.sessions) as session:
-        await queue(session, APPROVE, ctx.project.id, ctx.comment_id, **args)
-    return None
+def canonical(name: str) -> str:
+    return ALIASES.get(name, name)
 
 
-COMMANDS: dict[str, CommandFn] = {"approve": approve}
-ALIASES: dict[str, str] = {"lgtm": "approve"}
+def spec_for(command: Command) -> Spec | None:
+    return COMMANDS.get(canonical(command.name))
 
 
-async def project_for(deps: Deps, payload: dict[str, Any]) -> Project | None:
-    repo_id, issue = int(payload["repository"]["id"]), payload["issue"]
-    async with deps.sessions() as session:
-        if issue.get("pull_request"):
-            found = await phase_for_pull(session, repo_id=repo_id, pr_number=int(issue["number"]))
-            return None if found is None else found[0]
-        return await find_project(session, repo_id=repo_id, issue_number=int(issue["number"]))
+def may_run(spec: Spec, allowed: bool) -> bool:
+    return allowed or not spec.write
 
 
-async def reply(ctx: Context, text: str, key: str) -> None:
-    await post_once(
-        ctx.gh,
-        owner=ctx.repo.owner,
-        repo=ctx.repo.name,
-        number=ctx.number,
-        body=text,
-        mark=marker("command", f"{ctx.comment_id}-{key}"),
-    )
+def refusal(command: Command, login: str) -> str:
+    """The answer to a command that is not run: unknown, or not allowed to this person."""
+    if spec_for(command) is None:
+        known = ", ".join(f"`/{name}`" for name in COMMANDS)
+        return UNKNOWN.format(user=login, name=command.name, known=known)
+    return NOT_ALLOWED.format(user=login)
 
 
-async def run(ctx: Context, command: Command) -> None:
-    fn = COMMANDS.get(ALIASES.get(command.name, command.name))
-    if fn is None:
-        known = ", ".join(f"`/{name}`" for name in sorted(COMMANDS))
-        await reply(
-            ctx, UNKNOWN.format(user=ctx.login, name=command.name, known=known), command.name
-        )
-        return
-    await add_reaction(ctx.gh, ctx.repo, ctx.comment_id)
-    answer = await fn(ctx, command)
-    if answer:
-        await reply(ctx, answer, command.name)
-
-
-async def handle_comment(deps: Deps, payload: dict[str, Any]) -> None:
-    commands = parse_commands(payload["comment"].get("body"))[:MAX_COMMANDS]
-    project = await project_for(deps, payload) if commands else None
-    if project is None:
-        return
-    gh = await deps.github.installation_client(int(payload["installation"]["id"]))
-    login = str(payload["comment"]["user"]["login"])
-    ctx = Context(
-        deps,
-        gh,
-        Repo(project.owner, project.repo),
-        project,
-        login,
-        int(payload["comment"]["id"]),
-        int(payload["issue"]["number"]),
-    )
-    allowed = await can_write(
-        gh,
-        owner=project.owner,
-        repo=project.repo,
-        username=login,
-        cache=deps.permissions,
-        installation_id=project.installation_id,
-    )
-    if not allowed:
-        await reply(ctx, NOT_ALLOWED.format(user=login), "not-allowed")
-        return
-    for command in commands:
-        await run(ctx, command)
+def reply_body(commands: list[Command], answers: list[str]) -> str:
+    """One reply for the comment: the answer alone, or each under its command."""
+    if len(answers) == 1:
+        return answers[0]
+    parts = []
+    for command, answer in zip(commands, answers, strict=True):
+        line = f"/{command.name} {command.argument}".strip()
+        parts.append(f"**{md.inline(line, 200)}**\n\n{answer}")
+    return "\n\n---\n\n".join(parts)

@@ -15,9 +15,10 @@ and its own spacing of mutations. Nothing here logs a token, a JWT or the privat
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
 import cachetools
@@ -86,10 +87,22 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         self._policy = policy or RateLimitPolicy()
         self._clock = clock
         self._sleep = sleep
+        # Asked before every mutating request; raising stops the write (see `guarded`).
+        self.before_write: Callable[[], Awaitable[None]] | None = None
+
+    def guarded(self, before_write: Callable[[], Awaitable[None]]) -> GitHubClient:
+        """This client for one job: `before_write` is awaited before each of its writes (a
+        project's job stops there once the project is aborted). The copy shares the ETag
+        cache and the spacing of mutations with this client."""
+        clone = copy.copy(self)
+        clone.before_write = before_write
+        return clone
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, Mapping[str, str], bytes]:
+        if self.before_write is not None and method.upper() in MUTATING_METHODS:
+            await self.before_write()
         headers = {**headers, "x-github-api-version": self.api_version}
         status, response_headers, content = await super()._request(method, url, headers, body)
         log.debug(

@@ -183,12 +183,13 @@ async def update_branch(gh: GitHubClient, repo: Repo, number: int, *, expected_h
 
 async def close_pull(
     gh: GitHubClient, repo: Repo, number: int, *, comment: str | None = None
-) -> None:
-    """Says why in the conversation, then closes. A closed pull request is left alone, and the
-    comment carries a marker, so a repeat posts and closes nothing more."""
+) -> bool:
+    """Says why in the conversation, then closes; True when it closed the pull request. A
+    closed one is left alone, and the comment carries a marker, so a repeat posts and closes
+    nothing more."""
     pull = await gh.getitem(PULL_URL, repo.url_vars(number=number))
     if pull["state"] == "closed":
-        return
+        return False
     if comment is not None:
         await post_once(
             gh,
@@ -199,3 +200,4 @@ async def close_pull(
             mark=comment_marker("close-pull", number),
         )
     await gh.patch(PULL_URL, repo.url_vars(number=number), data={"state": "closed"})
+    return True

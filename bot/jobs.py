@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.commands_intake import COMMAND_JOB
+from bot.commands_job import run_command_job
 from bot.context import Deps
 from bot.dispatch import handle_delivery
 from bot.intake import DELIVERY_JOB as DELIVERY
@@ -52,4 +54,5 @@ def build_registry(*, workflow: bool = True) -> JobRegistry:
     registry.add(PURGE_CACHE, run_purge_cache)
     if workflow:
         register_workflow(registry)
+        registry.add(COMMAND_JOB, run_command_job)
     return registry

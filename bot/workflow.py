@@ -7,6 +7,10 @@ project and turns how a step ends into the project's state:
 - a failure that a retry cannot mend (an invalid answer twice, refused paths) fails the phase
   (or the plan) at once, with why and how to retry in the status comment;
 - any other error is retried by the queue, and on the last attempt fails the phase the same way.
+
+A failure keeps the job that failed (`failed_job`), which `/retry` runs again. A paused project
+starts no job: each one is parked with the project and queued again when it goes on. An aborted
+project's jobs do nothing, and the job in flight stops at its next model call or GitHub write.
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from agents.errors import EditError
 from bot.context import Deps
 from bot.status import ensure_status_comment
 from bot.status_render import PhaseState
 from bot.worker import JobHandler, JobRegistry, RetryLater, describe_error
-from bot.workflow_approve import run_approve
+from bot.workflow_abort import ProjectAborted
 from bot.workflow_budget import WorkflowStop, jobs_cap_notice
 from bot.workflow_code import run_phase_code
 from bot.workflow_context import Flow, open_flow
-from bot.workflow_errors import TERMINAL
+from bot.workflow_errors import TERMINAL, PhaseRefused
 from bot.workflow_integrate import run_integrate
 from bot.workflow_merge import run_person_merged, run_phase_merge
 from bot.workflow_phase import load_phase
@@ -35,7 +40,6 @@ from bot.workflow_review import run_phase_review
 from bot.workflow_revise import run_phase_revise
 from bot.workflow_schedule import Next, advance, blocked_notice
 from bot.workflow_steps import (
-    APPROVE,
     INTEGRATE,
     PERSON_MERGED,
     PHASE_CODE,
@@ -74,14 +78,27 @@ STEPS: dict[str, Step] = {
     PHASE_SYNC: run_phase_sync,
     PERSON_MERGED: run_person_merged,
     INTEGRATE: run_integrate,
-    APPROVE: run_approve,
 }
+# An answer that validated but that our checks refused: its cache entry goes with a `/retry`.
+REFUSED_ANSWERS = (PhaseRefused, EditError)
+
+
+def job_entry(job: Job) -> dict[str, Any]:
+    """What a pause or a failure keeps of a job, to queue it again later."""
+    return {"kind": job.kind, "args": job.args, "key": job.dedupe_key or job.kind}
+
+
+async def park(flow: Flow, job: Job) -> None:
+    """The project is paused: the job waits with the project, queued again when it goes on."""
+    entry = job_entry(job)
+    if entry not in flow.project.resume_jobs:
+        await flow.save(resume_jobs=[*flow.project.resume_jobs, entry])
 
 
 async def record_stop(flow: Flow, job: Job, stop: WorkflowStop) -> None:
     """The project pauses (or stops), remembering the job to run again when it goes on."""
     await flow.reload()
-    interrupted = {"kind": job.kind, "args": job.args, "key": job.dedupe_key or job.kind}
+    interrupted = job_entry(job)
     await flow.save(
         paused=True,
         pause_reason=str(stop),
@@ -92,24 +109,34 @@ async def record_stop(flow: Flow, job: Job, stop: WorkflowStop) -> None:
     await ensure_status_comment(flow.deps, flow.project)
 
 
-async def record_failure(flow: Flow, job: Job, why: str) -> None:
-    """Fails the job's phase (or the project, for a planning step) and says so."""
+async def record_failure(flow: Flow, job: Job, why: str, *, refused: bool = False) -> None:
+    """Fails the job's phase (or the project, for a planning step) and says so; the job is
+    kept for `/retry` with the state to go back to (`refused`: its cached answer goes too)."""
     await flow.reload()
     number = job.args.get("phase")
     phase = await load_phase(flow, int(number)) if number is not None else None
+    failed = {**job_entry(job), "refused": refused}
     if phase is not None:
         note = PHASE_FAILED.format(why=why, phase=phase.number)
-        await fail_phase(flow, phase, note)
+        await fail_phase(flow, phase, note, {**failed, "state": phase.state})
     else:
         note = PLAN_FAILED.format(step=job.kind.replace("_", " "), why=why)
-        await flow.save(status=ProjectStatus.FAILED, step="failed", error=note)
+        project = flow.project
+        before = {"status": project.status.value, "step": project.step}
+        await flow.save(
+            status=ProjectStatus.FAILED, step="failed", error=note, failed_job=failed | before
+        )
     await ensure_status_comment(flow.deps, flow.project)
 
 
-async def fail_phase(flow: Flow, phase: Phase, note: str) -> None:
+async def fail_phase(
+    flow: Flow, phase: Phase, note: str, failed_job: dict[str, Any] | None = None
+) -> None:
     """Fails the phase; phases that do not need it go on, and those that do are named."""
     async with transaction(flow.deps.sessions) as session:
-        await update_phase(session, phase, state=PhaseState.FAILED, error=note, began=None)
+        await update_phase(
+            session, phase, state=PhaseState.FAILED, error=note, began=None, failed_job=failed_job
+        )
         if await advance(session, flow.project) is Next.BLOCKED:
             phases = await project_phases(session, project_id=flow.id)
             flow.project = await save_project(session, flow.project, notice=blocked_notice(phases))
@@ -128,12 +155,14 @@ async def _cap(flow: Flow) -> None:
 async def _run(step: Step, flow: Flow, job: Job) -> None:
     try:
         await step(flow, job)
+    except ProjectAborted:
+        log.info("project %s was aborted: job %s stops here", flow.id, job.kind)
     except WorkflowStop as stop:
         log.info("project %s stopped: %s", flow.id, stop)
         await record_stop(flow, job, stop)
     except TERMINAL as exc:
         log.warning("job %s failed for good: %s", job.kind, exc)
-        await record_failure(flow, job, str(exc))
+        await record_failure(flow, job, str(exc), refused=isinstance(exc, REFUSED_ANSWERS))
     except RetryLater:
         raise
     except Exception as exc:
@@ -151,6 +180,9 @@ def workflow_job(step: Step) -> JobHandler:
         assert isinstance(deps, Deps)
         flow = await open_flow(deps, int(job.args["project_id"]))
         if flow is None or flow.project.status in ENDED:
+            return
+        if flow.project.paused:
+            await park(flow, job)
             return
         await _cap(flow)
         await _run(step, flow, job)

@@ -1,16 +1,17 @@
-"""`/approve`: starts the implementation of a plan waiting for approval, or lets a project
-paused at its budget's pause point go on up to the budget."""
+"""`/approve` and going on after a pause: starts the implementation of a plan waiting for
+approval, lets a project paused at its budget's pause point go on up to the budget, and queues
+again the jobs a pause held back."""
 
 from __future__ import annotations
 
-from bot.comments import marker, post_once
-from bot.status import ensure_status_comment
+from typing import Any
+
 from bot.workflow_context import Flow
 from bot.workflow_start import start_work
 from storage.db import transaction
-from storage.jobs import Job, enqueue
+from storage.jobs import enqueue
 from storage.ledger import project_spend_nanousd
-from storage.projects import ProjectStatus, save_project
+from storage.projects import Project, ProjectStatus, save_project
 
 PLAN_APPROVED = "Plan approved by @{user}: the implementation starts now."
 BUDGET_APPROVED = (
@@ -19,50 +20,52 @@ BUDGET_APPROVED = (
 NOTHING_TO_APPROVE = "@{user} there is nothing waiting for approval in this project right now."
 
 
-async def resume(flow: Flow) -> None:
-    """Ends a pause: the jobs it interrupted are queued again (under new keys)."""
+def active_status(project: Project) -> ProjectStatus:
+    """The status a project goes back to when a pause or a failure ends."""
+    if project.step == "awaiting_approval":
+        return ProjectStatus.AWAITING_APPROVAL
+    if not project.plan or project.step in ("planning", "plan_file", "planned"):
+        return ProjectStatus.PLANNING
+    if project.step in ("done", "legacy_done"):
+        return ProjectStatus.DONE
+    return ProjectStatus.RUNNING
+
+
+async def resume(flow: Flow, *, approve_budget: bool = True) -> None:
+    """Ends a pause: the jobs it held back are queued again (under new keys). With
+    `approve_budget` (the budget's pause point) the spend so far counts as approved."""
     project = flow.project
+    changes: dict[str, Any] = {
+        "paused": False,
+        "pause_reason": None,
+        "pause_resumable": False,
+        "paused_by": None,
+        "resume_jobs": [],
+        "resumes": project.resumes + 1,
+    }
     async with transaction(flow.deps.sessions) as session:
-        spent = await project_spend_nanousd(session, project_id=flow.id)
+        if approve_budget:
+            spent = await project_spend_nanousd(session, project_id=flow.id)
+            changes["budget_approved_nanousd"] = spent
         for job in project.resume_jobs:
             key = f"{job['key']}:resume-{project.resumes + 1}"
             await enqueue(
                 session, kind=job["kind"], args=job["args"], project_id=flow.id, dedupe_key=key
             )
-        flow.project = await save_project(
-            session,
-            project,
-            paused=False,
-            pause_reason=None,
-            pause_resumable=False,
-            resume_jobs=[],
-            resumes=project.resumes + 1,
-            budget_approved_nanousd=spent,
-            status=ProjectStatus.RUNNING,
-        )
+        if project.status is ProjectStatus.PAUSED:
+            changes["status"] = active_status(project)
+        flow.project = await save_project(session, project, **changes)
 
 
-async def _reply(flow: Flow, job: Job, text: str) -> None:
-    comment_id = job.args["comment_id"]
-    await post_once(
-        flow.gh,
-        owner=flow.repo.owner,
-        repo=flow.repo.name,
-        number=int(job.args["number"]),
-        body=text.format(user=job.args["by"]),
-        mark=marker("command", comment_id),
-    )
-
-
-async def run_approve(flow: Flow, job: Job) -> None:
+async def approve(flow: Flow, *, by: str) -> str:
+    """What `/approve` does for the project as a whole; the answer, for `by`."""
     project = flow.project
     if project.paused and project.pause_resumable:
         await resume(flow)
         reply = BUDGET_APPROVED
     elif project.step == "awaiting_approval":
-        await start_work(flow, approved_by=str(job.args["by"]))
+        await start_work(flow, approved_by=by)
         reply = PLAN_APPROVED
     else:
         reply = NOTHING_TO_APPROVE
-    await ensure_status_comment(flow.deps, flow.project)
-    await _reply(flow, job, reply)
+    return reply.format(user=by)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.options import RepoOptions
+from bot.workflow_abort import check_not_aborted
 from storage import ledger
 from storage.db import SessionMaker
 from storage.money import format_usd
@@ -76,11 +77,12 @@ def check_budget(project: Project, options: RepoOptions, spent: int) -> None:
 def budget_hook(
     sessions: SessionMaker, project: Project, options: RepoOptions
 ) -> Callable[[int], Awaitable[None]]:
-    """The call path's hook for this project: budget first, then the model-call cap."""
+    """The call path's hook for this project: not aborted, the budget, the model-call cap."""
     project_id = project.id
     assert project_id is not None
 
     async def hook(spent: int) -> None:
+        await check_not_aborted(sessions, project_id)
         check_budget(project, options, spent)
         async with sessions() as session:
             calls = await ledger.model_calls(session, project_id=project_id)

@@ -10,15 +10,15 @@ and opening a pull request that exists returns the existing one.
 from __future__ import annotations
 
 from bot.gitops import branch_head, commit_files, open_pull
-from bot.pathcheck import check_files, normalize
 from bot.plan_file import phase_doc_path
 from bot.status import ensure_status_comment
 from bot.status_render import PhaseState
 from bot.workflow_adopt import adopt
 from bot.workflow_context import Flow
-from bot.workflow_errors import PhaseRefused
-from bot.workflow_phase import Target, all_phases, load_phase, save_phase, spec_of, target
-from bot.workflow_repo import integration_view, notes, phase_doc, phase_doc_markdown
+from bot.workflow_draft import draft_files
+from bot.workflow_phase import Target, load_phase, save_phase, spec_of, target
+from bot.workflow_regenerate import REGENERATING, regenerate
+from bot.workflow_repo import phase_doc, phase_doc_markdown
 from bot.workflow_steps import PHASE_REVIEW, queue
 from storage.db import transaction
 from storage.jobs import Job
@@ -26,41 +26,12 @@ from storage.phase_docs import save_phase_doc
 from storage.types import utcnow
 from storage.workflow import Phase, update_phase
 
-REFUSED = "The developer's files were refused, so nothing was committed: {problems}"
 COMMIT = "commit"
-MANIFEST_HEADING = "### What the model was given"
-
-
-def pr_body(flow: Flow, phase: Phase, body: str, manifest: str) -> str:
-    """The git agent's body, a link to the issue, and last what the model was given."""
-    what = f"Phase {phase.number} of #{flow.issue}" if not flow.legacy else f"For #{flow.issue}"
-    return f"{body.rstrip()}\n\n---\n{what}.\n\n{MANIFEST_HEADING}\n\n{manifest}\n"
 
 
 async def write_files(flow: Flow, phase: Phase) -> Phase:
     """The developer's files (checked) and the PR text, stored on the phase."""
-    phases = await all_phases(flow)
-    spec, plan = spec_of(phase), flow.plan()
-    view = dict(flow.project.base_files) if flow.legacy else integration_view(flow.project, phases)
-    made = await flow.developer().phase_files(flow.id, plan, spec, notes=notes(phases), repo=view)
-    given = {f.path: f.content for f in made.answer.files}
-    problems = check_files(given, flow.options)
-    if problems:
-        raise PhaseRefused(REFUSED.format(problems="; ".join(problems)))
-    files = {normalize(path): content for path, content in given.items()}
-    text = await flow.git().pr_text(
-        flow.id, spec, issue_number=flow.issue, summary=made.answer.summary, paths=list(files)
-    )
-    return await save_phase(
-        flow,
-        phase,
-        files=files,
-        commit_message=text.answer.commit_message,
-        summary=made.answer.summary,
-        manifest=made.manifest.markdown(),
-        pr_title=text.answer.title[:250],
-        pr_body=pr_body(flow, phase, text.answer.body, made.manifest.markdown()),
-    )
+    return await save_phase(flow, phase, **await draft_files(flow, phase))
 
 
 async def commit_phase(flow: Flow, phase: Phase) -> Phase:
@@ -146,6 +117,10 @@ async def run_phase_code(flow: Flow, job: Job) -> None:
     if phase.state != PhaseState.CODING:
         return
     if flow.project.lookup_first and phase.head_sha is None and await adopt(flow, phase):
+        return
+    if phase.began in REGENERATING:
+        await regenerate(flow, phase)
+        await ensure_status_comment(flow.deps, await flow.reload())
         return
     if phase.head_sha is None:
         if not phase.pr_body:

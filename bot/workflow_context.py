@@ -20,6 +20,7 @@ from bot.gitops import Repo
 from bot.options import RepoOptions
 from bot.plan_file import issue_dir
 from bot.project_templates import TEMPLATES, template_brief
+from bot.workflow_abort import abort_guard
 from bot.workflow_budget import budget_hook
 from storage.db import transaction
 from storage.projects import Project, get_project, save_project
@@ -122,7 +123,9 @@ def options_of(project: Project) -> RepoOptions:
     return RepoOptions.model_validate(project.options) if project.options else RepoOptions()
 
 
-async def open_flow(deps: Deps, project_id: int) -> Flow | None:
+async def open_flow(deps: Deps, project_id: int, *, guard: bool = True) -> Flow | None:
+    """The project's flow; with `guard` (every workflow job) its GitHub writes stop once the
+    project is aborted. A slash command's job acts on an aborted project too (`/abort`)."""
     async with deps.sessions() as session:
         project = await get_project(session, project_id)
     if project is None:
@@ -131,6 +134,8 @@ async def open_flow(deps: Deps, project_id: int) -> Flow | None:
         raise RuntimeError("this process has no agents runtime: workflow jobs need one")
     options = options_of(project)
     gh = await deps.github.installation_client(project.installation_id)
+    if guard:
+        gh = gh.guarded(abort_guard(deps.sessions, project_id))
     return Flow(
         deps,
         project,

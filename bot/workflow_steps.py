@@ -24,7 +24,6 @@ PHASE_MERGE = "phase_merge"
 PHASE_SYNC = "phase_sync"
 PERSON_MERGED = "person_merged"
 INTEGRATE = "integrate"
-APPROVE = "approve"
 
 
 def dedupe_key(kind: str, project_id: int, *inputs: object) -> str:

@@ -36,6 +36,8 @@ STEP_TEXT = {
     "legacy": "Writing all the files in one pull request (legacy workflow).",
     "legacy_done": "Done: the pull request is ready for review.",
     "failed": "Stopped by an error.",
+    "aborted": "Aborted: no further work is done. Its pull requests were closed; branches, "
+    "commits and the plan file are kept.",
 }
 
 
@@ -55,12 +57,18 @@ def phase_view(phase: Phase) -> PhaseView:
 
 
 def step_text(project: Project) -> str:
+    if project.status is ProjectStatus.ABORTED:
+        return STEP_TEXT["aborted"]
     if project.paused and project.pause_reason:
         return project.pause_reason
     return STEP_TEXT.get(project.step, project.step)
 
 
 def state_of(project: Project) -> str:
+    if project.status is ProjectStatus.ABORTED:
+        return project.status.value
+    if project.paused and project.paused_by is not None:
+        return ProjectStatus.PAUSED.value
     if project.paused and not project.pause_resumable:
         return STOPPED_BUDGET
     return project.status.value
@@ -84,7 +92,7 @@ def estimate(report: CostReport, phases: Sequence[Phase], plan_calls: int) -> in
 
 def cost_view(project: Project, report: CostReport, phases: Sequence[Phase]) -> CostView:
     plan_calls = sum(line.calls for line in report.lines)
-    finished = project.status in (ProjectStatus.DONE, ProjectStatus.FAILED)
+    finished = project.status in (ProjectStatus.DONE, ProjectStatus.FAILED, ProjectStatus.ABORTED)
     return CostView(
         spent_nanousd=report.total_nanousd,
         budget_nanousd=project.budget_nanousd,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.commands import handle_comment
+from bot.commands_intake import handle_comment
 from bot.context import Deps
 
 router = Router()

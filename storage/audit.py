@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +25,8 @@ class AuditEntryCreate(SQLModel):
     command: str = Field(max_length=64)
     argument: str = Field(default="", max_length=1000)
     location: str = Field(max_length=255)  # "issue #12" or "pull request #34"
-    comment_id: int | None = None
+    # GitHub's comment ids passed 2**31 long ago: BIGINT.
+    comment_id: int | None = Field(default=None, sa_type=BigInteger)
     outcome: Outcome = Field(max_length=16)
     result: str = Field(default="", max_length=2000)
 
@@ -52,4 +54,17 @@ async def audit_entries(
     statement = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
     if project_id is not None:
         statement = statement.where(AuditEntry.project_id == project_id)
+    return list((await session.exec(statement)).all())
+
+
+async def comment_entries(
+    session: AsyncSession, *, project_id: int, comment_id: int
+) -> list[AuditEntry]:
+    """The entries of one comment's commands, in the order they ran (a re-run job reads
+    these to skip the commands it already ran)."""
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.project_id == project_id, AuditEntry.comment_id == comment_id)
+        .order_by(col(AuditEntry.id))
+    )
     return list((await session.exec(statement)).all())

@@ -72,11 +72,14 @@ class Project(ProjectBase, table=True):
     paused: bool = False
     pause_reason: str | None = None
     pause_resumable: bool = False  # True: `/approve` continues (the budget's pause point)
+    paused_by: str | None = Field(default=None, max_length=255)  # a person's `/pause`
     # The jobs a pause interrupted ({kind, args, key}), queued again when it ends.
     resume_jobs: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
     resumes: int = 0
     notice: str | None = None  # a cap hit or a problem, shown in the status comment
     error: str | None = None
+    # The planning or integration job that failed ({kind, args, key, status, step}), for /retry.
+    failed_job: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     # Work found on GitHub under way for the issue: look before creating anything.
     lookup_first: bool = False
     began: str | None = Field(default=None, max_length=64)  # a GitHub write not yet recorded
@@ -90,7 +93,16 @@ class Project(ProjectBase, table=True):
 
 
 async def save_project(session: AsyncSession, project: Project, **changes: Any) -> Project:
-    """Applies `changes` to the stored row (re-read in this transaction) and returns it."""
+    """Applies `changes` to the stored row (re-read in this transaction) and returns it.
+
+    An aborted project stays aborted: a job that was in flight when `/abort` came cannot set
+    its status or step back (the row is re-read under a lock before the change)."""
+    if "status" in changes or "step" in changes:
+        current = await session.get(
+            Project, project.id, with_for_update=True, populate_existing=True
+        )
+        if current is not None and current.status is ProjectStatus.ABORTED:
+            changes = {k: v for k, v in changes.items() if k not in ("status", "step")}
     stored: Project = await update_row(session, Project, project.id, **changes)
     return stored
 

@@ -61,6 +61,8 @@ class Phase(SQLModel, table=True):
     merged_sha: str | None = Field(default=None, max_length=64)
     merged_by: str | None = Field(default=None, max_length=255)
     error: str | None = None
+    # The job that failed the phase ({kind, args, key, state, refused}), for `/retry`.
+    failed_job: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -3,7 +3,7 @@ answer), refused with a reason from anyone else, and nothing is implemented befo
 
 from __future__ import annotations
 
-from bot.commands import NOT_ALLOWED, UNKNOWN
+from bot.commands import COMMANDS, NOT_ALLOWED, UNKNOWN
 from bot.workflow_approve import NOTHING_TO_APPROVE, PLAN_APPROVED
 from storage.projects import ProjectStatus
 from tests.apphelpers import RunningApp
@@ -61,5 +61,6 @@ async def test_an_unknown_command_gets_a_reply(
     ScriptedProject(phases=2).install(scripted_model)
     number = await start_project(workflow_app, fake_github)
     await comment(workflow_app, fake_github, "writer", number, "/frobnicate now")
-    expected = UNKNOWN.format(user="writer", name="frobnicate", known="`/approve`")
+    known = ", ".join(f"`/{name}`" for name in COMMANDS)
+    expected = UNKNOWN.format(user="writer", name="frobnicate", known=known)
     assert expected in bodies(fake_github, number)

@@ -20,6 +20,7 @@ from tests.fakegithub.model import IssueComment, PullRequest
 REPO = "octo-org/hello-world"
 OPTIONS_PATH = ".github/ai-orchestrator.yml"
 STATUS_MARK = "ai-orchestrator:status:project-"
+AUTO = "plan_approval: auto\n"  # options: the phases start without waiting for /approve
 
 
 def set_options(fake: FakeGitHub, text: str) -> None:
