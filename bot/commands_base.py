@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import markdown_safe as md
 from bot.command_parse import Command, parse_phase
 from bot.context import Deps
 from bot.workflow_context import Flow
@@ -33,6 +34,7 @@ class Context:
     comment_id: int
     number: int  # the issue or pull request the comment is on
     phase: int | None  # the phase whose pull request it is (implied by its commands)
+    on_pull: bool = False  # on a pull request (a phase's, or the final one)
 
     @property
     def deps(self) -> Deps:
@@ -44,7 +46,7 @@ class Context:
 
     @property
     def where(self) -> str:
-        return f"issue #{self.number}" if self.phase is None else f"pull request #{self.number}"
+        return f"pull request #{self.number}" if self.on_pull else f"issue #{self.number}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,6 @@ async def named_phase(ctx: Context, command: Command) -> Phase | Answer:
             else await get_phase(session, project_id=ctx.flow.id, number=number)
         )
     if found is None:
-        name = f"`{command.argument}`" if command.argument else str(number)
+        name = md.code(command.argument) if command.argument else str(number)
         return refused(NO_SUCH_PHASE.format(user=ctx.login, name=name, phases=known))
     return found

@@ -25,7 +25,7 @@ from bot.gitops import Repo, add_reaction
 from bot.permissions import can_write
 from storage.db import transaction
 from storage.jobs import enqueue
-from storage.projects import Project, find_project, get_project
+from storage.projects import Project, find_project, get_project, project_for_final_pull
 from storage.types import utcnow
 from storage.workflow import phase_for_pull
 
@@ -54,14 +54,19 @@ def from_bot(payload: dict[str, Any]) -> bool:
 
 
 async def project_for(deps: Deps, payload: dict[str, Any]) -> tuple[Project, int | None] | None:
-    """The project the comment is about, and the phase when it is on a phase's pull request."""
+    """The project the comment is about (in its issue, a phase's pull request or the final
+    one), and the phase when it is on a phase's pull request."""
     repo_id, issue = int(payload["repository"]["id"]), payload["issue"]
+    number = int(issue["number"])
     async with deps.sessions() as session:
-        if issue.get("pull_request"):
-            found = await phase_for_pull(session, repo_id=repo_id, pr_number=int(issue["number"]))
-            return None if found is None else (found[0], found[1].number)
-        project = await find_project(session, repo_id=repo_id, issue_number=int(issue["number"]))
-        return None if project is None else (project, None)
+        if not issue.get("pull_request"):
+            project = await find_project(session, repo_id=repo_id, issue_number=number)
+            return None if project is None else (project, None)
+        found = await phase_for_pull(session, repo_id=repo_id, pr_number=number)
+        if found is not None:
+            return found[0], found[1].number
+        final = await project_for_final_pull(session, repo_id=repo_id, pr_number=number)
+        return None if final is None else (final, None)
 
 
 async def _allowed(deps: Deps, gh: GitHubClient, project: Project, login: str) -> bool:
@@ -137,6 +142,7 @@ async def handle_comment(deps: Deps, payload: dict[str, Any]) -> None:
         "number": int(payload["issue"]["number"]),
         "login": login,
         "phase": phase,
+        "pull": bool(payload["issue"].get("pull_request")),
         "allowed": allowed,
         "commands": [asdict(command) for command in commands],
     }

@@ -89,7 +89,12 @@ async def run_command_job(job: Job, deps: Any) -> None:
     if flow is None:
         return
     ctx = Context(
-        flow, str(args["login"]), int(args["comment_id"]), int(args["number"]), args["phase"]
+        flow,
+        str(args["login"]),
+        int(args["comment_id"]),
+        int(args["number"]),
+        args["phase"],
+        on_pull=bool(args.get("pull", args["phase"] is not None)),
     )
     given = [Command(**command) for command in args["commands"]]
     commands = [Command(canonical(c.name), c.argument, c.line) for c in given]

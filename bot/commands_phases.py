@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import markdown_safe as md
 from bot.command_parse import Command
 from bot.commands_base import (
     NO_SUCH_PHASE,
@@ -60,8 +61,8 @@ CACHE_USAGE = (
     "@{user} say which cache key: `/invalidate-cache <key>`, e.g. `phase-2-generated_code`."
 )
 BAD_KEY = "@{user} {problem}"
-INVALIDATED = "@{user} invalidated `{key}`. " + REMOVED
-NOT_CACHED = "@{user} nothing is cached under `{key}` (or what depends on it) in this project."
+INVALIDATED = "@{user} invalidated {key}. " + REMOVED
+NOT_CACHED = "@{user} nothing is cached under {key} (or what depends on it) in this project."
 
 
 def _removed(keys: list[str]) -> str:
@@ -209,7 +210,7 @@ async def invalidate_cache(ctx: Context, command: Command) -> Answer:
     try:
         parsed = parse_key(key)
     except ValueError as exc:
-        return refused(BAD_KEY.format(user=ctx.login, problem=exc))
+        return refused(BAD_KEY.format(user=ctx.login, problem=md.inline(str(exc), 300)))
     phases = await phases_of(ctx)
     if parsed.phase is not None and parsed.phase not in {p.number for p in phases}:
         known = phase_list(phases) or "none yet"
@@ -217,6 +218,6 @@ async def invalidate_cache(ctx: Context, command: Command) -> Answer:
     async with transaction(ctx.deps.sessions) as session:
         removed = await cache.invalidate(session, project_id=ctx.flow.id, key=key)
     if not removed:
-        return Answer(NOT_CACHED.format(user=ctx.login, key=key))
+        return Answer(NOT_CACHED.format(user=ctx.login, key=md.code(key)))
     keys = ", ".join(f"`{k}`" for k in removed)
-    return Answer(INVALIDATED.format(user=ctx.login, key=key, keys=keys))
+    return Answer(INVALIDATED.format(user=ctx.login, key=md.code(key), keys=keys))

@@ -46,6 +46,12 @@ def inline(text: str, limit: int = 300) -> str:
     return "".join(out)
 
 
+def code(text: str, limit: int = 100) -> str:
+    """Untrusted text as an inline code span (a person's argument echoed back): it cannot
+    close the span early, so nothing in it renders, links or mentions."""
+    return "`" + one_line(text, limit).replace("`", "'") + "`"
+
+
 def mermaid_label(text: str, limit: int = 60) -> str:
     """Untrusted text for the inside of a quoted Mermaid label (`P1["…"]`): letters, digits
     and harmless punctuation stay; quotes, brackets, `#`, `;`, `<`, `>`, backticks and the

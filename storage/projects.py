@@ -114,6 +114,16 @@ async def find_project(session: AsyncSession, *, repo_id: int, issue_number: int
     return (await session.exec(statement)).first()
 
 
+async def project_for_final_pull(
+    session: AsyncSession, *, repo_id: int, pr_number: int
+) -> Project | None:
+    """The project whose final (integration) pull request is `repo_id`#`pr_number`, if any."""
+    statement = select(Project).where(
+        Project.repo_id == repo_id, Project.final_pr_number == pr_number
+    )
+    return (await session.exec(statement)).first()
+
+
 async def create_project(
     session: AsyncSession, data: ProjectCreate, *, now: datetime | None = None
 ) -> tuple[Project, bool]:

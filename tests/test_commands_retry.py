@@ -219,6 +219,7 @@ async def test_skip_closes_the_pull_request_and_flags_the_phases_that_need_it(
         dependents=DEPENDENTS.format(numbers="3"),
     )
     assert reply_to(fake_github, number, "/skip 2") == expected
+    assert reactions(fake_github, number, "/skip 2") == ["eyes"]
     assert [p.state for p in await phases_of(workflow_app)] == ["merged", "skipped", "merged"]
     assert (await project_of(workflow_app)).status is ProjectStatus.DONE
     [row] = await audit_rows(workflow_app)
@@ -237,8 +238,9 @@ async def test_invalidate_cache_removes_one_key_and_its_dependents(
     await comment(workflow_app, fake_github, "maintainer", number, body)
     removed = ["final_integration_summary", "phase-1-generated_code", "phase-1-validation_report"]
     keys = ", ".join(f"`{key}`" for key in removed)
-    expected = INVALIDATED.format(user="maintainer", key="phase-1-generated_code", keys=keys)
+    expected = INVALIDATED.format(user="maintainer", key="`phase-1-generated_code`", keys=keys)
     assert reply_to(fake_github, number, body) == expected
+    assert reactions(fake_github, number, body) == ["eyes"]
     async with workflow_app.runtime.sessions() as session:
         left = {entry.key for entry in (await session.exec(select(CacheEntry))).all()}
     assert left.isdisjoint(removed) and {"phase-2-generated_code", "brainstorming_features"} <= left

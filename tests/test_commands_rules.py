@@ -114,6 +114,21 @@ async def test_anyone_may_read_status_plan_cost_and_help(
     ]
 
 
+async def test_commands_on_the_final_pull_request_are_answered_there(
+    workflow_app: RunningApp,
+    fake_github: FakeGitHub,
+    scripted_model: ScriptedModel,
+) -> None:
+    await finished_project(workflow_app, fake_github, scripted_model)
+    final = (await project_of(workflow_app)).final_pr_number
+    assert final is not None
+    await comment(workflow_app, fake_github, "reader", final, "/cost")
+    assert reply_to(fake_github, final, "/cost").startswith(COST_HEADING)
+    assert reactions(fake_github, final, "/cost") == ["eyes"]
+    [row] = await audit_rows(workflow_app)
+    assert (row.command, row.location) == ("cost", f"pull request #{final}")
+
+
 async def test_one_reply_answers_every_command_of_a_comment_in_order(
     workflow_app: RunningApp,
     fake_github: FakeGitHub,

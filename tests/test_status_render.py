@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.markdown_safe import inline, mermaid_label, safe_url
+from bot.markdown_safe import code, inline, mermaid_label, safe_url
 from bot.status_render import (
     BODY_LIMIT,
     COMMENT_LIMIT,
@@ -436,3 +436,10 @@ def test_then_phases_at_the_end_of_the_list() -> None:
 def test_the_limit_counts_utf16_code_units() -> None:
     assert fits("😀" * (BODY_LIMIT // 2))
     assert not fits("😀" * (BODY_LIMIT // 2 + 1))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_stays_inside_one_code_span(text: str) -> None:
+    span = code(text)
+    assert span.startswith("`") and span.endswith("`") and span.count("`") == 2
+    assert "\n" not in span and "\u202e" not in span

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from bot.commands import COMMANDS, NOT_ALLOWED, UNKNOWN
 from bot.workflow_approve import NOTHING_TO_APPROVE, PLAN_APPROVED
+from storage.audit import Outcome
 from storage.projects import ProjectStatus
 from tests.apphelpers import RunningApp
+from tests.command_helpers import audit_rows, body_of, reactions
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
@@ -14,12 +16,7 @@ from tests.workflow_helpers import app_pulls, comment, project_of, start_project
 
 
 def bodies(fake: FakeGitHub, number: int) -> list[str]:
-    return [c.body.split("\n\n<!--")[0] for c in fake.comments_on(number)]
-
-
-def reactions(fake: FakeGitHub, number: int, body: str) -> list[str]:
-    [asked] = [c for c in fake.comments_on(number) if c.body == body]
-    return [r.content for r in asked.reactions]
+    return [body_of(c) for c in fake.comments_on(number)]
 
 
 async def test_approve_from_a_writer_starts_the_phases(
@@ -34,6 +31,13 @@ async def test_approve_from_a_writer_starts_the_phases(
     assert PLAN_APPROVED.format(user="maintainer") in bodies(fake_github, number)
     project = await project_of(workflow_app)
     assert project.plan_approved_by == "maintainer" and project.status is ProjectStatus.DONE
+    [row] = await audit_rows(workflow_app)
+    assert (row.actor, row.command, row.location, row.outcome) == (
+        "maintainer",
+        "approve",
+        f"issue #{number}",
+        Outcome.DONE,
+    )
     await comment(workflow_app, fake_github, "maintainer", number, "/approve")
     assert NOTHING_TO_APPROVE.format(user="maintainer") in bodies(fake_github, number)
 
