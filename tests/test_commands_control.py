@@ -16,6 +16,7 @@ from bot.commands_control import (
     RESUMED,
 )
 from bot.workflow_approve import NOTHING_TO_APPROVE
+from storage import ledger
 from storage.audit import Outcome
 from storage.projects import ProjectStatus
 from tests.apphelpers import RunningApp
@@ -205,3 +206,8 @@ async def test_abort_during_a_model_call_makes_no_further_call_and_no_commit(
     [phase, _] = await phases_of(workflow_app)
     assert phase.state == "coding" and phase.error is None  # stopped, not failed
     assert await job_errors(workflow_app) == []
+    # the call that was in flight is paid for: the ledger counts every request the model got
+    project = await project_of(workflow_app)
+    async with workflow_app.runtime.sessions() as session:
+        counted = await ledger.model_calls(session, project_id=project.id)
+    assert counted == len(scripted_model.requests)
