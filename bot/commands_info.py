@@ -9,8 +9,7 @@ from bot.command_parse import Command
 from bot.commands_base import Answer, Context
 from bot.status import render_project_status
 from bot.workflow_view import plan_url
-from storage.cost_breakdown import RolePhaseCost, cost_by_role_and_phase
-from storage.ledger import CostReport, cost_report
+from storage.ledger import CostReport, RolePhaseCost, cost_by_role_and_phase, cost_report
 from storage.money import format_usd
 
 PLAN_NOT_READY = "@{user} the plan is not ready yet: the agents are still planning."

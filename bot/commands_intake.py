@@ -22,7 +22,7 @@ from bot.comments import marker, upsert_comment
 from bot.context import Deps
 from bot.github import GitHubClient
 from bot.gitops import Repo, add_reaction
-from bot.permissions import can_write
+from bot.permissions import can_write, is_bot
 from storage.db import transaction
 from storage.jobs import enqueue
 from storage.projects import Project, find_project, get_project, project_for_final_pull
@@ -38,19 +38,26 @@ AHEAD = timedelta(hours=1)
 AT_ONCE = {"pause": pause_now, "abort": abort_now}
 
 
-def reply_marker(comment_id: int) -> str:
-    return marker("command", comment_id)
+async def post_reply(
+    gh: GitHubClient, project: Project, *, number: int, comment_id: int, body: str
+) -> None:
+    """The one reply to a comment's commands, found again by its marker (a re-run edits it)."""
+    await upsert_comment(
+        gh,
+        owner=project.owner,
+        repo=project.repo,
+        number=number,
+        body=body,
+        mark=marker("command", comment_id),
+        comment_id=None,
+    )
 
 
 def from_bot(payload: dict[str, Any]) -> bool:
+    """The comment's author is a bot, or an app posted it in a person's name (the sender
+    check in `bot.dispatch` has already dropped deliveries sent by bots)."""
     comment = payload["comment"]
-    user = comment.get("user") or {}
-    login = str(user.get("login", ""))
-    return (
-        user.get("type") == "Bot"
-        or login.endswith("[bot]")
-        or bool(comment.get("performed_via_github_app"))
-    )
+    return is_bot(comment.get("user") or {}) or bool(comment.get("performed_via_github_app"))
 
 
 async def project_for(deps: Deps, payload: dict[str, Any]) -> tuple[Project, int | None] | None:
@@ -98,8 +105,10 @@ async def _queue(
         return False
     for command in accepted:
         act = AT_ONCE.get(canonical(command.name))
-        current = await get_project(session, project.id)
-        if act is not None and current is not None:
+        if act is None:
+            continue
+        current = await get_project(session, project.id)  # as the last command left it
+        if current is not None:
             await act(session, current, str(args["login"]))
     return True
 
@@ -110,14 +119,8 @@ async def _refuse_all(
     """No command is run: the answer says why, at once (nothing to wait for)."""
     login = str(args["login"])
     body = reply_body(commands, [refusal(command, login) for command in commands])
-    await upsert_comment(
-        gh,
-        owner=project.owner,
-        repo=project.repo,
-        number=int(args["number"]),
-        body=body,
-        mark=reply_marker(int(args["comment_id"])),
-        comment_id=None,
+    await post_reply(
+        gh, project, number=int(args["number"]), comment_id=int(args["comment_id"]), body=body
     )
 
 

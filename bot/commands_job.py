@@ -14,8 +14,7 @@ from typing import Any
 from bot.command_parse import Command
 from bot.commands import canonical, may_run, refusal, reply_body, spec_for
 from bot.commands_base import Answer, Context, Spec
-from bot.commands_intake import reply_marker
-from bot.comments import upsert_comment
+from bot.commands_intake import post_reply
 from bot.context import Deps
 from bot.status import ensure_status_comment
 from bot.worker import describe_error
@@ -70,15 +69,9 @@ async def _answer(
 
 
 async def _reply(ctx: Context, commands: list[Command], answers: list[str]) -> None:
-    project = ctx.project
-    await upsert_comment(
-        ctx.flow.gh,
-        owner=project.owner,
-        repo=project.repo,
-        number=ctx.number,
-        body=reply_body(commands, answers),
-        mark=reply_marker(ctx.comment_id),
-        comment_id=None,
+    body = reply_body(commands, answers)
+    await post_reply(
+        ctx.flow.gh, ctx.project, number=ctx.number, comment_id=ctx.comment_id, body=body
     )
 
 

@@ -8,6 +8,7 @@ from gidgethub import sansio
 
 from bot.context import Deps
 from bot.logcontext import log_context
+from bot.permissions import is_bot
 from handlers import router
 from storage.db import transaction
 from storage.deliveries import Delivery, DeliveryStatus, get_delivery, mark_delivery
@@ -23,9 +24,7 @@ BOT_EVENTS_WANTED = frozenset(
 
 def bot_sender(delivery: Delivery) -> bool:
     sender = delivery.payload.get("sender") or {}
-    return isinstance(sender, dict) and (
-        sender.get("type") == "Bot" or str(sender.get("login", "")).endswith("[bot]")
-    )
+    return isinstance(sender, dict) and is_bot(sender)
 
 
 def outcome_without_handlers(delivery: Delivery, event: sansio.Event) -> str | None:

@@ -7,7 +7,8 @@ CONTRIBUTOR), so it is never used here: GitHub is asked for the collaborator's r
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import cachetools
 import gidgethub
@@ -76,3 +77,8 @@ async def _ask_github(gh: GitHubClient, *, owner: str, repo: str, username: str)
         return True
     user = answer.get("user") or {}
     return bool((user.get("permissions") or {}).get("push"))
+
+
+def is_bot(user: Mapping[str, Any]) -> bool:
+    """A GitHub user object that is a bot (an app's `[bot]` account included)."""
+    return user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]")

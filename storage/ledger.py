@@ -184,6 +184,45 @@ async def _by_phase(session: AsyncSession, project_id: int | None) -> dict[str, 
     return {PLAN_PHASE if phase is None else str(phase): totals[phase] for phase in ordered}
 
 
+class RolePhaseCost(BaseModel):
+    """One agent's requests in one phase (None: planning, outside any phase), for `/cost`.
+    `calls` counts model calls; `cache_hits` the requests the response cache answered."""
+
+    role: str
+    phase: int | None
+    calls: int
+    cache_hits: int
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    nanousd: int
+
+
+async def cost_by_role_and_phase(session: AsyncSession, *, project_id: int) -> list[RolePhaseCost]:
+    """Rows by phase (planning first), then agent."""
+    hit = cast(col(LLMCall.cache_hit), Integer)
+    statement = (
+        sa_select(
+            col(LLMCall.role),
+            col(LLMCall.phase),
+            _total(1 - hit),
+            _total(hit),
+            _total(LLMCall.input_tokens),
+            _total(LLMCall.cached_input_tokens),
+            _total(LLMCall.output_tokens),
+            _total(LLMCall.cost_nanousd),
+        )
+        .where(*_of_project(project_id))
+        .group_by(col(LLMCall.role), col(LLMCall.phase))
+    )
+    fields = list(RolePhaseCost.model_fields)
+    found = [
+        RolePhaseCost.model_validate(dict(zip(fields, row, strict=True)))
+        for row in await _rows(session, statement)
+    ]
+    return sorted(found, key=lambda r: (r.phase is not None, r.phase or 0, r.role))
+
+
 async def cost_report(session: AsyncSession, *, project_id: int | None = None) -> CostReport:
     """Spend by role and model and by phase, with what both caches saved; all projects when
     `project_id` is None."""

@@ -84,6 +84,7 @@ async def test_pause_during_a_running_phase_stops_the_next_job_and_resume_goes_o
 
     await comment(workflow_app, fake_github, "maintainer", number, "/resume")
     assert reply_to(fake_github, number, "/resume") == RESUMED.format(user="maintainer")
+    assert reactions(fake_github, number, "/resume") == ["eyes"]
     project = await project_of(workflow_app)
     assert project.status is ProjectStatus.DONE and not project.paused
     assert [p.state for p in await phases_of(workflow_app)] == ["merged", "merged"]

@@ -154,6 +154,9 @@ async def test_retry_alone_runs_the_failed_step_again_with_the_cache(
     assert "running the failed step again (phase review, phase 2)" in reply_to(
         fake_github, number, "/retry"
     )
+    assert reactions(fake_github, number, "/retry") == ["eyes"]
+    [row] = await audit_rows(workflow_app)
+    assert (row.command, row.argument, row.outcome) == ("retry", "", Outcome.DONE)
     await comment(workflow_app, fake_github, "writer", number, "/retry ")
     assert reply_to(fake_github, number, "/retry ") == NOTHING_FAILED.format(user="writer")
 
