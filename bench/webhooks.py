@@ -180,7 +180,7 @@ async def main() -> None:
         (workdir / "bare.py").write_text(BARE_APP)
         app_port, bare_port = free_port(), free_port()
         env = app_env(workdir, app_port)
-        cli = [sys.executable, "-m", "bot.cli", args.mode]
+        cli = [sys.executable, "-m", "bot.cli.main", args.mode]
         bare = [
             sys.executable,
             "-m",

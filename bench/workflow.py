@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 import storage.schema  # noqa: F401  (every table on the metadata)
 from agents.runtime import AgentRuntime, build_runtime
 from agents.schemas import FileContent, PhaseFiles
-from bot.context import secret_values
+from bot.deps import secret_values
 from bot.settings import Settings
 from storage.db import SessionMaker
 from storage.jobs import Job

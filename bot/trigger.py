@@ -13,8 +13,9 @@ from typing import Any
 from cachetools import TTLCache
 from gidgethub import GitHubException
 
-from bot.github import GitHubApp
-from bot.gitops import Repo, read_file
+from bot.github.client import GitHubApp
+from bot.github.git import read_file
+from bot.github.repo import Repo
 from bot.options import OPTIONS_PATH, parse_options
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from typing import Any
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.context import Deps
-from bot.workflow_people import ci_finished
+from bot.deps import Deps
+from bot.workflow.people import ci_finished
 
 router = Router()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.commands_intake import handle_comment
-from bot.context import Deps
+from bot.commands.intake import handle_comment
+from bot.deps import Deps
 
 router = Router()
 

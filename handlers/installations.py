@@ -5,7 +5,7 @@ from __future__ import annotations
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.context import Deps
+from bot.deps import Deps
 from storage.db import transaction
 from storage.installations import change_repositories, set_installation_state, upsert_installation
 

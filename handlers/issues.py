@@ -7,8 +7,8 @@ from typing import Any
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.context import Deps
-from bot.projects import start_from_issue
+from bot.deps import Deps
+from bot.workflow.start import start_from_issue
 
 router = Router()
 

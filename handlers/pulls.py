@@ -8,8 +8,8 @@ from __future__ import annotations
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.context import Deps
-from bot.workflow_people import pull_closed, pull_pushed
+from bot.deps import Deps
+from bot.workflow.people import pull_closed, pull_pushed
 
 router = Router()
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from gidgethub import sansio
 from gidgethub.routing import Router
 
-from bot.context import Deps
-from bot.workflow_people import feedback
+from bot.deps import Deps
+from bot.workflow.people import feedback
 from storage.workflow import Feedback
 
 router = Router()

@@ -47,7 +47,7 @@ class Project(ProjectBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     status: ProjectStatus = Field(default=ProjectStatus.PLANNING, max_length=32)
     status_comment_id: int | None = Field(default=None)
-    # The workflow's state (bot/workflow.py): its current step and what it decided.
+    # The workflow's state (bot/workflow/runner.py): its current step and what it decided.
     step: str = Field(default="planning", max_length=32)
     workflow: str | None = Field(default=None, max_length=32)  # micro_phase or legacy
     options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # as read at start

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from agents.runtime import AgentRuntime, build_runtime
-from bot.context import secret_values
+from bot.deps import secret_values
 from bot.settings import Settings
 from storage.db import SessionMaker
 from tests.apphelpers import RunningApp, running_app

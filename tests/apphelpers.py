@@ -19,11 +19,11 @@ from typing import Any
 import httpx2
 from starlette.applications import Starlette
 
-from bot.app import Runtime, create_app
-from bot.context import AgentFactory, build_agents
-from bot.jobs import build_registry
+from bot.deps import AgentFactory, build_agents
+from bot.queue.jobs import build_registry
+from bot.queue.worker import Worker
 from bot.settings import Settings
-from bot.worker import Worker
+from bot.web.app import Runtime, create_app
 from tests.fakegithub import FakeGitHub
 
 

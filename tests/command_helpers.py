@@ -17,7 +17,7 @@ import httpx2
 import pytest
 from sqlmodel import col, select
 
-from bot.commands_intake import COMMAND_JOB
+from bot.commands.intake import COMMAND_JOB
 from storage.audit import AuditEntry
 from storage.jobs import Job
 from tests.apphelpers import RunningApp

@@ -2,7 +2,7 @@
 
 The schema is built once per session into a template (a SQLite file, or a PostgreSQL template
 database) from the table models, and each test gets a copy, so every test starts empty.
-`tests/test_migrations.py` holds the Alembic migrations to the same models on both backends.
+`tests/storage/test_migrations.py` holds the Alembic migrations to the same models on both backends.
 """
 
 from __future__ import annotations

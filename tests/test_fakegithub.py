@@ -10,7 +10,7 @@ import httpx2
 import pytest
 from gidgethub.sansio import accept_format
 
-from bot.github import GitHubApp, GitHubClient
+from bot.github.client import GitHubApp, GitHubClient
 from tests.fakegithub import FakeGitHub, FakeGitHubViolation
 
 R = "/repos/{owner}/{repo}"

@@ -5,7 +5,8 @@ Imported into `tests/conftest.py`, so every test can ask for them:
 - `fake_github`: a `FakeGitHub` with the standard world (see `standard_world`); at teardown it
   fails the test if any request violated GitHub's description;
 - `github_sleeps`: the list an injected `sleep` appends to instead of sleeping;
-- `github_app`: a `bot.github.GitHubApp` wired to the fake (no mutation spacing, sleeps recorded).
+- `github_app`: a `bot.github.client.GitHubApp` wired to the fake (no mutation spacing,
+  sleeps recorded).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.github import GitHubApp
+from bot.github.client import GitHubApp
 from tests.fakegithub.fake import FakeGitHub, standard_world
 from tests.fakegithub.openapi import OpenAPISpec, load_spec
 

@@ -1,6 +1,7 @@
 """A straight run of a project through the five agents (no GitHub): plan, every phase's
 files, review and PR text in order, then the integration summary. The cache tests and the
-benchmark use it; the real workflow (with GitHub, revisions and approvals) is `bot/workflow.py`.
+benchmark use it; the real workflow (with GitHub, revisions and approvals) is
+`bot/workflow/runner.py`.
 """
 
 from __future__ import annotations

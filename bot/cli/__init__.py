@@ -1,0 +1,2 @@
+"""The `ai-orchestrator` command line, one module per command family.
+"""

@@ -1,0 +1,59 @@
+"""The app's dependencies, built once per process and passed down to handlers and jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx2
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.runtime import AgentRuntime, build_runtime
+from agents.settings import AgentSettings
+from bot.github.client import GitHubApp
+from bot.github.permissions import PermissionCache
+from bot.settings import Settings
+from bot.trigger import TriggerLabels
+from storage.db import SessionMaker
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionMaker
+    http: httpx2.AsyncClient
+    github: GitHubApp
+    permissions: PermissionCache = field(default_factory=PermissionCache)
+    triggers: TriggerLabels = field(default_factory=TriggerLabels)
+    # The agents' runtime; None where no workflow job runs (the web process, replay).
+    agents: AgentRuntime | None = None
+
+
+def secret_values(settings: Settings) -> tuple[str, ...]:
+    """The configured secret values, for the log scrubber."""
+    values = [settings.github_webhook_secret, settings.github_private_key]
+    values.append(settings.github_client_secret)
+    return tuple(value.get_secret_value() for value in values if value is not None)
+
+
+def build_github_app(settings: Settings, http: httpx2.AsyncClient) -> GitHubApp:
+    if settings.github_app_id is None:
+        raise ValueError("GitHub App credentials are not configured")
+    return GitHubApp(
+        app_id=settings.github_app_id,
+        private_key=settings.private_key(),
+        http=http,
+        api_url=settings.github_api_url,
+        api_version=settings.github_api_version,
+        mutation_spacing=settings.github_mutation_spacing,
+    )
+
+
+AgentFactory = Callable[[Settings, SessionMaker], AgentRuntime]
+
+
+def build_agents(settings: Settings, sessions: SessionMaker) -> AgentRuntime:
+    """The agents' runtime from the environment (`AgentSettings`), scrubbing the App's secrets
+    from every prompt. The SDKs make their own HTTP clients, with the agents' long timeout."""
+    return build_runtime(AgentSettings(), sessions, secrets=secret_values(settings))

@@ -1,0 +1,59 @@
+"""The one status comment per project, posted on its issue and edited in place.
+
+Its body is rendered from the project's state (`bot.status.view`, `bot.status.render`); the
+digest of the last body posted is stored, so an unchanged status costs no request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from bot.deps import Deps
+from bot.github.comments import marker, upsert_comment
+from bot.status.render import HEADING, render_status
+from bot.status.view import STEP_TEXT, build_view
+from storage.db import transaction
+from storage.projects import Project, save_project
+
+PLANNING = f"{HEADING}\n\n⏳ **{STEP_TEXT['planning'].split(' ', 1)[0]}"
+
+
+def status_marker(project: Project) -> str:
+    return marker("status", f"project-{project.id}")
+
+
+def digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def render_project_status(deps: Deps, project: Project) -> str:
+    async with deps.sessions() as session:
+        view = await build_view(session, project, web_url=deps.settings.github_web_url)
+    return render_status(view)
+
+
+async def ensure_status_comment(deps: Deps, project: Project, *, force: bool = False) -> int:
+    """Posts or edits the project's status comment, unless it already says this; returns its
+    id. Stores the id and the body's digest on the project (and on `project`)."""
+    body = await render_project_status(deps, project)
+    body_digest = digest(body)
+    known = project.status_comment_id
+    if known is not None and project.status_digest == body_digest and not force:
+        return known
+    gh = await deps.github.installation_client(project.installation_id)
+    comment_id = await upsert_comment(
+        gh,
+        owner=project.owner,
+        repo=project.repo,
+        number=project.issue_number,
+        body=body,
+        mark=status_marker(project),
+        comment_id=known,
+    )
+    async with transaction(deps.sessions) as session:
+        stored = await save_project(
+            session, project, status_comment_id=comment_id, status_digest=body_digest
+        )
+    project.status_comment_id = stored.status_comment_id
+    project.status_digest = stored.status_digest
+    return comment_id

@@ -1,0 +1,170 @@
+"""The ASGI app: webhooks, health, and first-run setup; optionally the worker in-process.
+
+`Runtime` holds what can change while the process runs: a server started in setup mode
+becomes a configured app when the manifest flow writes the credentials, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx2
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.deps import AgentFactory, Deps, build_agents, build_github_app
+from bot.queue.jobs import build_registry
+from bot.queue.maintenance import schedule_periodic
+from bot.queue.worker import Worker
+from bot.settings import CREDENTIAL_FIELDS, CredentialState, Settings, load_settings
+from bot.web.health import health_response
+from bot.web.intake import DeliveryIntake
+from bot.web.manifest import CALLBACK_PATH
+from bot.web.registration import ConfiguredApp
+from bot.web.setup import setup_routes
+from bot.web.webhooks import receive
+from storage.db import SessionMaker, make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+CONFIGURED_PAGE = (
+    "<!doctype html><title>AI Orchestrator</title><h1>AI Orchestrator is running</h1>"
+    "<p>GitHub App {app_id} is configured. Webhooks are received at <code>/webhooks</code>; "
+    "health is at <a href='/health'>/health</a>.</p>"
+)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionMaker
+    http: httpx2.AsyncClient
+    with_worker: bool
+    agent_factory: AgentFactory = build_agents
+    intake: DeliveryIntake = field(init=False)
+    deps: Deps | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    worker_task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.intake = DeliveryIntake(self.sessions)
+
+    def configure(self, settings: Settings) -> None:
+        """Builds the configured dependencies and starts the worker if this process runs one."""
+        self.settings = settings
+        github = build_github_app(settings, self.http)
+        agents = self.agent_factory(settings, self.sessions)
+        self.deps = Deps(settings, self.engine, self.sessions, self.http, github, agents=agents)
+        if self.with_worker and self.worker_task is None:
+            worker = Worker(
+                self.sessions,
+                build_registry(),
+                self.deps,
+                concurrency=settings.worker_concurrency,
+                lease_seconds=settings.job_lease_seconds,
+                poll_seconds=settings.worker_poll_seconds,
+                on_beat=lambda: schedule_periodic(self.sessions),
+                yield_to=lambda: self.intake.busy,
+            )
+            self.worker_task = asyncio.create_task(worker.run(self.stop), name="worker")
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.worker_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker_task
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def webhooks(request: Request) -> Response:
+    runtime = _runtime(request)
+    if runtime.deps is None:
+        return JSONResponse({"message": "the GitHub App is not configured yet"}, status_code=503)
+    return await receive(request, runtime.settings, runtime.intake)
+
+
+async def health(request: Request) -> Response:
+    runtime = _runtime(request)
+    return await health_response(
+        runtime.sessions,
+        max_heartbeat_age=runtime.settings.health_max_heartbeat_age,
+        setup_mode=runtime.deps is None,
+    )
+
+
+def _configured_settings(current: Settings) -> Settings:
+    """`current` with the credentials the manifest flow just wrote to the env file."""
+    fresh = load_settings(_env_file=current.env_file_path)
+    return current.model_copy(update={name: getattr(fresh, name) for name in CREDENTIAL_FIELDS})
+
+
+def create_app(
+    settings: Settings,
+    *,
+    http: httpx2.AsyncClient | None = None,
+    with_worker: bool = False,
+    agent_factory: AgentFactory = build_agents,
+) -> Starlette:
+    """The app for `settings`; `http` and `agent_factory` are injectable so tests can put a fake
+    GitHub and a scripted model behind it."""
+    client = http or httpx2.AsyncClient(timeout=30.0)
+    holder: dict[str, Runtime] = {}
+
+    async def on_configured(_app: ConfiguredApp) -> None:
+        runtime = holder["runtime"]
+        runtime.configure(_configured_settings(runtime.settings))
+        log.info("GitHub App configured; leaving setup mode")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        runtime = Runtime(
+            settings, engine, make_sessionmaker(engine), client, with_worker, agent_factory
+        )
+        holder["runtime"] = app.state.runtime = runtime
+        if settings.credential_state is CredentialState.CONFIGURED:
+            runtime.configure(settings)
+        try:
+            yield
+        finally:
+            await runtime.close()
+            if http is None:
+                await client.aclose()
+            await engine.dispose()
+
+    setup = {
+        route.path: route.endpoint
+        for route in setup_routes(settings, client, on_configured)
+        if isinstance(route, Route)
+    }
+
+    async def home(request: Request) -> Response:
+        runtime = _runtime(request)
+        if runtime.deps is None:
+            return await setup["/"](request)  # type: ignore[no-any-return]
+        return HTMLResponse(CONFIGURED_PAGE.format(app_id=runtime.settings.github_app_id))
+
+    async def setup_callback(request: Request) -> Response:
+        if _runtime(request).deps is not None:
+            return RedirectResponse("/", status_code=303)
+        return await setup[CALLBACK_PATH](request)  # type: ignore[no-any-return]
+
+    routes: list[BaseRoute] = [
+        Route("/webhooks", webhooks, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/", home, methods=["GET"]),
+        Route(CALLBACK_PATH, setup_callback, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

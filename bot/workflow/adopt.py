@@ -1,0 +1,69 @@
+"""Work under way: a phase whose pull request GitHub already has (from before the project's
+rows were lost) is taken over as it is, merged or open, instead of being written again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.github.git import branch_head
+from bot.github.pulls import find_pull
+from bot.status.render import PhaseState
+from bot.workflow.context import Flow
+from bot.workflow.phase import read_phase_files, save_phase, target
+from bot.workflow.schedule import advance
+from bot.workflow.steps import PHASE_REVIEW, queue
+from storage.db import transaction
+from storage.projects import save_project
+from storage.types import utcnow
+from storage.workflow import Phase, update_phase
+
+
+async def _merged(flow: Flow, phase: Phase, pull: dict[str, Any], files: dict[str, str]) -> None:
+    integration = await branch_head(flow.gh, flow.repo, target(flow, phase).base)
+    async with transaction(flow.deps.sessions) as session:
+        await update_phase(
+            session,
+            phase,
+            state=PhaseState.MERGED,
+            files=files,
+            finished_at=utcnow(),
+            pr_number=int(pull["number"]),
+            pr_url=str(pull["html_url"]),
+            head_sha=str(pull["head"]["sha"]),
+            merged_sha=pull.get("merge_commit_sha"),
+        )
+        flow.project = await save_project(
+            session, flow.project, integration_sha=integration, integration_tree=None
+        )
+        await advance(session, flow.project)
+
+
+async def _open(flow: Flow, phase: Phase, pull: dict[str, Any], files: dict[str, str]) -> None:
+    sha = str(pull["head"]["sha"])
+    async with transaction(flow.deps.sessions) as session:
+        await update_phase(
+            session,
+            phase,
+            state=PhaseState.IN_REVIEW,
+            files=files,
+            head_sha=sha,
+            pr_number=int(pull["number"]),
+            pr_url=str(pull["html_url"]),
+            branch=target(flow, phase).branch,
+        )
+        await queue(session, PHASE_REVIEW, flow.id, phase.number, sha, phase=phase.number, sha=sha)
+
+
+async def adopt(flow: Flow, phase: Phase) -> bool:
+    """True when the phase's pull request was found and taken over."""
+    where = target(flow, phase)
+    pull = await find_pull(flow.gh, flow.repo, head=where.branch, base=where.base, state="all")
+    if pull is None or (pull.get("state") == "closed" and not pull.get("merged_at")):
+        return False
+    files = await read_phase_files(flow, int(pull["number"]), str(pull["head"]["sha"]))
+    phase = await save_phase(flow, phase, branch=where.branch)
+    if pull.get("merged_at"):
+        await _merged(flow, phase, pull, files)
+    else:
+        await _open(flow, phase, pull, files)
+    return True

@@ -1,0 +1,40 @@
+"""Between the plan and the phases: wait for `/approve` (plan approval `required`, the
+default) or go straight on (`auto`)."""
+
+from __future__ import annotations
+
+from bot.options import PlanApproval
+from bot.status.comment import ensure_status_comment
+from bot.workflow.context import Flow
+from bot.workflow.schedule import advance
+from storage.db import transaction
+from storage.projects import ProjectStatus, save_project
+from storage.types import utcnow
+
+AUTO_APPROVER = "auto"
+
+
+async def start_work(flow: Flow, *, approved_by: str) -> None:
+    """Records the approval and queues the first phase, in one transaction."""
+    step = "legacy" if flow.legacy else "phases"
+    async with transaction(flow.deps.sessions) as session:
+        flow.project = await save_project(
+            session,
+            flow.project,
+            step=step,
+            status=ProjectStatus.RUNNING,
+            plan_approved_by=approved_by,
+            plan_approved_at=utcnow(),
+        )
+        await advance(session, flow.project)
+
+
+async def approve_or_wait(flow: Flow) -> None:
+    """After the plan: with approval required, ask for it in the status comment; else start.
+    Either way the status comment then shows the plan."""
+    if flow.project.plan_approved_by is None:
+        if flow.options.plan_approval is PlanApproval.REQUIRED:
+            await flow.save(step="awaiting_approval", status=ProjectStatus.AWAITING_APPROVAL)
+        else:
+            await start_work(flow, approved_by=AUTO_APPROVER)
+    await ensure_status_comment(flow.deps, flow.project)

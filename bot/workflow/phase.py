@@ -1,0 +1,72 @@
+"""A phase's rows and where it lives on GitHub: its branch, the branch its PR merges into, the
+commit it starts from; shared by the steps of a phase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.schemas import MicroPhase
+from bot.github.git import read_file
+from bot.github.pulls import pull_files
+from bot.workflow.context import Flow, integration_branch, phase_branch
+from storage.db import transaction
+from storage.workflow import Phase, get_phase, project_phases, update_phase
+
+
+@dataclass(frozen=True)
+class Target:
+    branch: str  # the phase's head branch
+    base: str  # where its pull request merges
+    parent: str  # the commit its first commit goes on
+    parent_tree: str | None  # that commit's tree, when known
+
+
+def target(flow: Flow, phase: Phase) -> Target:
+    """Micro-phases branch from the integration branch; the legacy workflow's one phase
+    branches from the default branch and its pull request goes straight into it."""
+    project = flow.project
+    if flow.legacy:
+        assert project.base_sha is not None and project.default_branch is not None
+        return Target(
+            integration_branch(flow.issue), project.default_branch, project.base_sha, None
+        )
+    assert project.integration_sha is not None
+    return Target(
+        phase_branch(flow.issue, phase.number),
+        integration_branch(flow.issue),
+        project.integration_sha,
+        project.integration_tree,
+    )
+
+
+def spec_of(phase: Phase) -> MicroPhase:
+    return MicroPhase.model_validate(phase.spec)
+
+
+async def load_phase(flow: Flow, number: int) -> Phase | None:
+    async with flow.deps.sessions() as session:
+        return await get_phase(session, project_id=flow.id, number=number)
+
+
+async def all_phases(flow: Flow) -> list[Phase]:
+    async with flow.deps.sessions() as session:
+        return await project_phases(session, project_id=flow.id)
+
+
+async def save_phase(flow: Flow, phase: Phase, **changes: Any) -> Phase:
+    async with transaction(flow.deps.sessions) as session:
+        return await update_phase(session, phase, **changes)
+
+
+async def read_phase_files(flow: Flow, pr_number: int, sha: str) -> dict[str, str]:
+    """The files a pull request changes, as they are at `sha` (a person pushed, or work under
+    way was found): one request for the list, one per file."""
+    files: dict[str, str] = {}
+    for changed in await pull_files(flow.gh, flow.repo, pr_number):
+        if changed.status == "removed" or changed.path.startswith(".ai-orchestrator/"):
+            continue
+        content = await read_file(flow.gh, flow.repo, changed.path, sha)
+        if content is not None:
+            files[changed.path] = content
+    return files

@@ -1,0 +1,65 @@
+"""Step 2, the plan file: the integration branch `ai-orchestrator/issue-<n>` is created from the
+default branch with `.ai-orchestrator/issue-<n>/plan.yaml` committed on it (one commit, three
+writes), and the status comment shows the plan."""
+
+from __future__ import annotations
+
+from bot.files.plan_file import plan_path, plan_yaml
+from bot.github.git import branch_head, commit_files
+from bot.workflow.approval import approve_or_wait
+from bot.workflow.context import Flow, integration_branch
+from storage.jobs import Job
+
+BEGAN = "plan_file"
+
+
+def plan_text(flow: Flow) -> str:
+    project = flow.project
+    plan = flow.plan()
+    return plan_yaml(
+        project_name=project.issue_title,
+        project_ref=f"{project.owner}/{project.repo}#{project.issue_number}",
+        created_at=project.created_at,
+        architecture=plan.architecture,
+        phases=plan.phases,
+        features=list(project.plan.get("features") or []),
+        template=project.template,
+    )
+
+
+async def commit_plan(flow: Flow) -> None:
+    """Commits the plan file, creating the branch with the commit. A run that began this
+    before (or found work under way) starts from the branch's head, where a commit already
+    made leaves nothing to commit."""
+    project = flow.project
+    branch = integration_branch(flow.issue)
+    assert project.base_sha is not None
+    parent, exists = project.base_sha, False
+    if project.began == BEGAN or project.lookup_first:
+        head = await branch_head(flow.gh, flow.repo, branch)
+        parent, exists = (head, True) if head is not None else (parent, False)
+    else:
+        await flow.save(began=BEGAN)
+    commit = await commit_files(
+        flow.gh,
+        flow.repo,
+        branch=branch,
+        files={plan_path(flow.issue): plan_text(flow)},
+        message=f"Plan for #{flow.issue}: {project.issue_title}"[:200],
+        parent=parent,
+        branch_exists=exists,
+    )
+    await flow.save(
+        plan_sha=commit.sha,
+        integration_sha=commit.sha,
+        integration_tree=commit.tree,
+        began=None,
+        step="planned",
+    )
+
+
+async def run_plan_file(flow: Flow, job: Job) -> None:
+    if flow.project.plan_sha is None:
+        await commit_plan(flow)
+    if flow.project.step in ("plan_file", "planned"):
+        await approve_or_wait(flow)

@@ -1,0 +1,205 @@
+"""Step 5, revisions: the developer answers the validator's failing review, or people's review
+comments (only those of people with write permission are ever stored), with exact
+search/replace edits committed on the same branch; the validator then reviews the new head.
+Each person's comment gets its answer, in its thread when it has one."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from agents.errors import EditError
+from agents.inputs import PersonComment
+from agents.schemas import Edit, Review, Revision, Verdict, apply_edits
+from bot.files.pathcheck import check_files, normalize
+from bot.github.git import branch_head, commit_files
+from bot.github.repo import BranchMoved
+from bot.queue.worker import RetryLater
+from bot.status.comment import ensure_status_comment
+from bot.status.render import PhaseState
+from bot.workflow.context import Flow
+from bot.workflow.errors import PhaseRefused
+from bot.workflow.phase import all_phases, load_phase, save_phase, spec_of
+from bot.workflow.replies import post_replies
+from bot.workflow.repo import branch_view
+from bot.workflow.review import decide
+from bot.workflow.steps import PHASE_REVIEW, queue
+from storage.db import transaction
+from storage.jobs import Job
+from storage.workflow import Feedback, Phase, mark_feedback, pending_feedback, update_phase
+
+OPEN = frozenset(
+    {PhaseState.IN_REVIEW, PhaseState.REVISING, PhaseState.WAITING_CI, PhaseState.WAITING_HUMAN}
+)
+PEOPLE_REVISIONS = 10  # per phase: people may ask again and again, but not forever
+TOO_MANY = "Phase {phase} had {count} revisions for review comments, the most it takes."
+NO_ANSWER = "Addressed in this revision."
+MOVED = timedelta(seconds=30)
+REFUSED = "The revision's files were refused, so nothing was committed: {problems}"
+
+Commit = tuple[str, str, bool]  # head, tree, whether a commit was made
+
+
+def revised_files(revision: Revision, current: dict[str, str]) -> dict[str, str]:
+    """The files the revision changes, with its edits applied (each must match exactly)."""
+    by_path: dict[str, list[Edit]] = defaultdict(list)
+    for edit in revision.edits:
+        by_path[normalize(edit.path)].append(edit)
+    changed: dict[str, str] = {}
+    for path, edits in by_path.items():
+        if path not in current:
+            raise EditError(f"the revision edits {path}, which does not exist")
+        changed[path] = apply_edits(current[path], edits)
+    for new in revision.new_files:
+        changed[normalize(new.path)] = new.content
+    return changed
+
+
+def validator_turn(phase: Phase, job: Job) -> Review | None:
+    """The failing review to answer, when this job is the validator's revision."""
+    sha = job.args.get("sha")
+    if sha is None or phase.state != PhaseState.REVISING or phase.head_sha != sha:
+        return None
+    if phase.last_reviewed_sha != sha or phase.verdict != Verdict.FAIL.value or not phase.reviews:
+        return None
+    review = Review.model_validate(phase.reviews[-1])
+    if not phase.guidance:
+        return review
+    issues = [*review.critical_issues, f"The manager's guidance: {phase.guidance}"]
+    return review.model_copy(update={"critical_issues": issues})
+
+
+def _comments(feedback: list[Feedback]) -> list[PersonComment]:
+    return [PersonComment(author=f.author, body=f.body, path=f.path, line=f.line) for f in feedback]
+
+
+async def _ask(
+    flow: Flow, phase: Phase, review: Review | None, feedback: list[Feedback]
+) -> tuple[Revision, dict[str, str]]:
+    view = branch_view(flow.project, await all_phases(flow), phase)
+    result = await flow.developer().revise(
+        flow.id,
+        flow.plan(),
+        spec_of(phase),
+        revision=phase.revisions + phase.people_revisions + 1,
+        repo=view,
+        phase_paths=sorted(phase.files),
+        review=review,
+        comments=_comments(feedback),
+    )
+    changed = revised_files(result.answer, view)
+    problems = check_files(changed, flow.options)
+    if problems:
+        raise PhaseRefused(REFUSED.format(problems="; ".join(problems)))
+    return result.answer, changed
+
+
+async def _commit(flow: Flow, phase: Phase, changed: dict[str, str], summary: str) -> Commit:
+    """Commits on the phase branch from its recorded head; a commit begun before is found at
+    the branch head (re-committing the same files there makes nothing)."""
+    assert phase.branch is not None and phase.head_sha is not None
+    number = phase.revisions + phase.people_revisions + 1
+    parent, tree, began = phase.head_sha, phase.head_tree, f"revise:{number}"
+    if phase.began == began:
+        parent, tree = (await branch_head(flow.gh, flow.repo, phase.branch)) or parent, None
+    else:
+        await save_phase(flow, phase, began=began)
+    message = f"Revision {number} of phase {phase.number}: {summary}"[:250]
+    try:
+        commit = await commit_files(
+            flow.gh,
+            flow.repo,
+            branch=phase.branch,
+            files=changed,
+            message=message,
+            parent=parent,
+            parent_tree=tree,
+            branch_exists=True,
+        )
+    except BranchMoved as exc:
+        raise RetryLater(MOVED, f"a person pushed to {phase.branch}: revising their head") from exc
+    return commit.sha, commit.tree, commit.created
+
+
+async def _settle_unchanged(flow: Flow, phase: Phase) -> None:
+    """Nothing changed: the head's last review decides again what comes next."""
+    assert phase.head_sha is not None
+    if phase.reviews and phase.last_reviewed_sha == phase.head_sha:
+        review = Review.model_validate(phase.reviews[-1])
+        trigger = f"unchanged-{phase.revisions}-{phase.people_revisions}"
+        await decide(flow, phase, review, phase.head_sha, trigger=trigger, record=False)
+        return
+    async with transaction(flow.deps.sessions) as session:
+        await update_phase(session, phase, state=PhaseState.IN_REVIEW)
+        await queue(
+            session,
+            PHASE_REVIEW,
+            flow.id,
+            phase.number,
+            phase.head_sha,
+            phase=phase.number,
+            sha=phase.head_sha,
+        )
+
+
+async def _record(
+    flow: Flow,
+    phase: Phase,
+    turn: Review | None,
+    answer: tuple[Revision, dict[str, str]],
+    feedback: list[Feedback],
+    commit: Commit,
+) -> Phase:
+    (revision, changed), (sha, tree, created) = answer, commit
+    counts = (
+        {"revisions": phase.revisions + 1, "guidance": ""}
+        if turn is not None
+        else {"people_revisions": phase.people_revisions + 1}
+    )
+    moved = {"head_sha": sha, "head_tree": tree, "state": PhaseState.IN_REVIEW, "question": ""}
+    replies = list(revision.replies)
+    async with transaction(flow.deps.sessions) as session:
+        for index, item in enumerate(feedback):
+            reply = replies[index] if index < len(replies) else NO_ANSWER
+            await mark_feedback(session, [int(item.id or 0)], handled=True, reply=reply)
+        phase = await update_phase(
+            session,
+            phase,
+            files={**phase.files, **changed},
+            began=None,
+            **counts,
+            **(moved if created else {}),
+        )
+        if created:
+            await queue(
+                session, PHASE_REVIEW, flow.id, phase.number, sha, phase=phase.number, sha=sha
+            )
+    if not created:
+        await _settle_unchanged(flow, phase)
+    return phase
+
+
+async def _refuse_more(flow: Flow, phase: Phase, feedback: list[Feedback]) -> None:
+    async with transaction(flow.deps.sessions) as session:
+        await mark_feedback(session, [int(f.id or 0) for f in feedback], handled=True, replied=True)
+    notice = TOO_MANY.format(phase=phase.number, count=phase.people_revisions)
+    await flow.save(notice=notice)
+    await ensure_status_comment(flow.deps, flow.project)
+
+
+async def run_phase_revise(flow: Flow, job: Job) -> None:
+    phase = await load_phase(flow, int(job.args["phase"]))
+    if phase is None or phase.state not in OPEN:
+        return
+    turn = validator_turn(phase, job)
+    async with flow.deps.sessions() as session:
+        feedback = await pending_feedback(session, project_id=flow.id, phase=phase.number)
+    if turn is None and feedback and phase.people_revisions >= PEOPLE_REVISIONS:
+        await _refuse_more(flow, phase, feedback)
+        return
+    if turn is not None or feedback:
+        phase = await save_phase(flow, phase, state=PhaseState.REVISING)
+        answer = await _ask(flow, phase, turn, feedback)
+        commit = await _commit(flow, phase, answer[1], answer[0].summary)
+        phase = await _record(flow, phase, turn, answer, feedback, commit)
+    await post_replies(flow, phase)

@@ -1,0 +1,118 @@
+"""The validator's review and check run on GitHub, written in as few requests as possible.
+
+`bot.gitops` looks for an earlier review (by marker) or check run (by name) before writing one,
+which a resumed job needs. A job that has not begun this write before (the database says so)
+skips that look-up and writes at once; one that has, goes through `bot.gitops`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from agents.schemas import Review, Verdict
+from bot.github.checks import VALIDATOR_CHECK, Annotation, upsert_check_run
+from bot.github.client import GitHubClient
+from bot.github.pulls import ChangedFile
+from bot.github.repo import Repo
+from bot.github.reviews import InlineComment, post_review
+from bot.status import markdown as md
+
+PASSING = frozenset({Verdict.PASS, Verdict.PASS_WITH_MINOR_ISSUES})
+VERDICT_TEXT = {
+    Verdict.PASS: "✅ Passes",
+    Verdict.PASS_WITH_MINOR_ISSUES: "✅ Passes with minor issues",
+    Verdict.FAIL: "❌ Changes needed",
+}
+
+
+def _items(title: str, items: Sequence[str]) -> list[str]:
+    if not items:
+        return []
+    return ["", f"**{title}**", *(f"- {md.inline(item, 1000)}" for item in items)]
+
+
+def review_text(review: Review, *, phase: int, revision: int) -> str:
+    """The review's body: verdict, summary, issues, criteria (model text shown literally)."""
+    after = f" (after revision {revision})" if revision else ""
+    lines = [
+        f"### Validator review of phase {phase}{after}: {VERDICT_TEXT[review.verdict]}",
+        "",
+        md.inline(review.summary, 2000),
+        "",
+        f"Compliance with the acceptance criteria: {review.compliance_score:g}%",
+    ]
+    lines += _items("Critical issues", review.critical_issues)
+    lines += _items("Warnings", review.warnings)
+    lines += _items("Suggestions", review.suggestions)
+    criteria = [f"{'✅' if c.met else '❌'} {c.criterion}: {c.note}" for c in review.criteria]
+    lines += _items("Acceptance criteria", criteria)
+    return "\n".join(lines)
+
+
+def inline_comments(review: Review, files: dict[str, str]) -> list[InlineComment]:
+    """The review's comments on lines that exist in the phase's files."""
+    found = []
+    for comment in review.comments:
+        content = files.get(comment.path)
+        if content is not None and 1 <= comment.line <= max(1, len(content.splitlines())):
+            found.append(InlineComment(comment.path, comment.line, comment.body))
+    return found
+
+
+def check_annotations(review: Review, comments: Sequence[InlineComment]) -> list[Annotation]:
+    level: Any = "notice" if review.verdict in PASSING else "warning"
+    return [Annotation(c.path, c.line, c.line, level, c.body, title="Validator") for c in comments]
+
+
+async def create_review(
+    gh: GitHubClient,
+    repo: Repo,
+    number: int,
+    *,
+    commit_sha: str,
+    body: str,
+    comments: Sequence[InlineComment],
+    marker: str,
+    files: Sequence[ChangedFile] | None,
+    fresh: bool,
+) -> int:
+    """One COMMENT review; `fresh` (never begun before) posts without looking first."""
+    return await post_review(
+        gh,
+        repo,
+        number,
+        commit_sha=commit_sha,
+        body=body,
+        comments=comments,
+        marker=marker,
+        files=files,
+        find_existing=not fresh,
+    )
+
+
+async def create_check_run(
+    gh: GitHubClient,
+    repo: Repo,
+    *,
+    head_sha: str,
+    conclusion: str,
+    title: str,
+    summary: str,
+    text: str,
+    notes: Sequence[Annotation],
+    fresh: bool,
+) -> int:
+    """The validator's check run on `head_sha`, completed; `fresh` creates it at once."""
+    return await upsert_check_run(
+        gh,
+        repo,
+        name=VALIDATOR_CHECK,
+        head_sha=head_sha,
+        conclusion=conclusion,
+        title=title,
+        summary=summary,
+        text=text,
+        annotations=notes,
+        find_existing=not fresh,
+    )
