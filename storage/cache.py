@@ -2,7 +2,8 @@
 
 An entry is valid for the same inputs (its `input_hash`) until it expires. Entries name the
 stage keys they depend on (`storage.cache_keys`), and invalidating a key removes everything
-that depends on it, transitively, and nothing else. The caller owns the transaction.
+that depends on it, transitively, and nothing else. The caller owns the transaction. Hit
+rates and savings are in `storage.costs`.
 
 `value` is stored as given: the caller must not put secrets in it (answers are model output,
 and prompts never carry secrets, so neither should their answers).
@@ -16,14 +17,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import BigInteger, ColumnElement, UniqueConstraint, cast
-from sqlalchemy import select as sa_select
-from sqlmodel import Field, SQLModel, col, delete, func, select, update
+from sqlalchemy import BigInteger, UniqueConstraint
+from sqlmodel import Field, SQLModel, col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cache_keys import parse_key
-from storage.ledger import ledger_project_ids, model_calls
+from storage.query import of_project
 from storage.types import JSONType, UTCDateTime, utcnow
 
 
@@ -49,17 +48,6 @@ class CacheEntry(SQLModel, table=True):
     size_bytes: int = 0
 
 
-class CacheAnalytics(BaseModel):
-    entries: int
-    size_bytes: int
-    hits: int
-    misses: int  # model calls recorded in the ledger
-    hit_rate: float
-    calls_saved: int
-    tokens_saved: int
-    nanousd_saved: int
-
-
 def canonical_json(value: Any) -> str:
     """One spelling per value: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -74,14 +62,6 @@ def _aware(now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("`now` must be timezone-aware (UTC)")
     return now
-
-
-def _of_project(project_id: int | None) -> list[ColumnElement[bool]]:
-    return [] if project_id is None else [col(CacheEntry.project_id) == project_id]
-
-
-def _total(column: Any) -> Any:
-    return cast(func.coalesce(func.sum(column), 0), BigInteger)
 
 
 async def _entry(session: AsyncSession, project_id: int, key: str, step: str) -> CacheEntry | None:
@@ -175,20 +155,26 @@ async def invalidate(
     depending on it, transitively. Returns the sorted keys whose entries were removed.
     An unknown key raises ValueError."""
     parse_key(key)
-    statement = select(CacheEntry.key, CacheEntry.depends_on).where(*_of_project(project_id))
+    statement = select(CacheEntry.key, CacheEntry.depends_on).where(
+        *of_project(CacheEntry.project_id, project_id)
+    )
     graph = [(entry_key, list(deps)) for entry_key, deps in await session.exec(statement)]
     doomed = _dependents(graph, key) if cascade else {key}
     present = sorted({entry_key for entry_key, _ in graph} & doomed)
     if present:
         await session.exec(
-            delete(CacheEntry).where(*_of_project(project_id), col(CacheEntry.key).in_(present))
+            delete(CacheEntry).where(
+                *of_project(CacheEntry.project_id, project_id), col(CacheEntry.key).in_(present)
+            )
         )
     return present
 
 
 async def clear(session: AsyncSession, *, project_id: int | None = None) -> int:
     """Deletes every entry (of one project, or all); returns how many."""
-    result = await session.exec(delete(CacheEntry).where(*_of_project(project_id)))
+    result = await session.exec(
+        delete(CacheEntry).where(*of_project(CacheEntry.project_id, project_id))
+    )
     return result.rowcount
 
 
@@ -196,40 +182,3 @@ async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
     """Deletes the entries expired at `now`; returns how many."""
     result = await session.exec(delete(CacheEntry).where(col(CacheEntry.expires_at) <= now))
     return result.rowcount
-
-
-async def saved_nanousd(session: AsyncSession, *, project_id: int | None = None) -> int:
-    """Nano-dollars the response cache saved over all hits of the current entries."""
-    statement = select(_total(CacheEntry.nanousd_saved)).where(*_of_project(project_id))
-    return int((await session.exec(statement)).one())
-
-
-async def analytics(session: AsyncSession, *, project_id: int | None = None) -> CacheAnalytics:
-    """Hit rate, size and savings of one project's entries, or of all."""
-    statement = sa_select(
-        func.count(),
-        _total(CacheEntry.size_bytes),
-        _total(CacheEntry.hit_count),
-        _total(CacheEntry.tokens_saved),
-        _total(CacheEntry.nanousd_saved),
-    ).where(*_of_project(project_id))
-    connection = await session.connection()
-    entries, size, hits, tokens, nanousd = (await connection.execute(statement)).one()
-    misses = await model_calls(session, project_id=project_id)
-    return CacheAnalytics(
-        entries=entries,
-        size_bytes=size,
-        hits=hits,
-        misses=misses,
-        hit_rate=hits / (hits + misses) if hits + misses else 0.0,
-        calls_saved=hits,
-        tokens_saved=tokens,
-        nanousd_saved=nanousd,
-    )
-
-
-async def project_ids(session: AsyncSession) -> list[int]:
-    """Projects with cache entries or ledger rows, ascending."""
-    statement = select(CacheEntry.project_id).distinct()
-    cached = set(await session.exec(statement))
-    return sorted(cached | set(await ledger_project_ids(session)))

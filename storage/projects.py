@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.states import Marker, MarkerType, ProjectStep, enum_column
 from storage.types import JSONType, UTCDateTime, utcnow
 from storage.upsert import insert_ignore, update_row
 
@@ -48,7 +49,9 @@ class Project(ProjectBase, table=True):
     status: ProjectStatus = Field(default=ProjectStatus.PLANNING, max_length=32)
     status_comment_id: int | None = Field(default=None)
     # The workflow's state (bot/workflow/runner.py): its current step and what it decided.
-    step: str = Field(default="planning", max_length=32)
+    step: ProjectStep = Field(
+        default=ProjectStep.PLANNING, sa_type=enum_column(ProjectStep, "project_step")
+    )
     workflow: str | None = Field(default=None, max_length=32)  # micro_phase or legacy
     options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # as read at start
     options_problem: str | None = None
@@ -82,7 +85,7 @@ class Project(ProjectBase, table=True):
     failed_job: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     # Work found on GitHub under way for the issue: look before creating anything.
     lookup_first: bool = False
-    began: str | None = Field(default=None, max_length=64)  # a GitHub write not yet recorded
+    began: Marker | None = Field(default=None, sa_type=MarkerType)  # a write not yet recorded
     status_digest: str | None = Field(default=None, max_length=64)  # of the last comment body
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

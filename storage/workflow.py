@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.job_table import Job
 from storage.projects import Project
+from storage.states import Marker, MarkerType, PhaseState, enum_column
 from storage.types import JSONType, UTCDateTime, utcnow
 from storage.upsert import insert_ignore, update_row
 
@@ -32,7 +33,9 @@ class Phase(SQLModel, table=True):
     name: str = Field(max_length=255)
     depends_on: list[int] = Field(default_factory=list, sa_type=JSONType)
     spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # the MicroPhase
-    state: str = Field(default="planned", max_length=32)
+    state: PhaseState = Field(
+        default=PhaseState.PLANNED, sa_type=enum_column(PhaseState, "phase_state")
+    )
     branch: str | None = Field(default=None, max_length=255)
     base_sha: str | None = Field(default=None, max_length=64)  # integration head it started from
     pr_number: int | None = None
@@ -55,7 +58,7 @@ class Phase(SQLModel, table=True):
     people_revisions: int = 0  # answering people's reviews
     recoveries: int = 0
     attempt: int = 0  # bumped by a retry, so its jobs get new dedupe keys
-    began: str | None = Field(default=None, max_length=128)  # a GitHub write not yet recorded
+    began: Marker | None = Field(default=None, sa_type=MarkerType)  # a write not yet recorded
     guidance: str = ""
     question: str = ""
     merged_sha: str | None = Field(default=None, max_length=64)

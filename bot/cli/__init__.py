@@ -1,2 +1,1 @@
-"""The `ai-orchestrator` command line, one module per command family.
-"""
+"""The `ai-orchestrator` command line, one module per command family."""

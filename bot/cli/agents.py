@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.settings import load_settings
-from storage import cache, ledger, phase_docs
-from storage.cache import CacheAnalytics
+from storage import cache, costs, phase_docs
 from storage.cache_keys import parse_key
+from storage.costs import CacheAnalytics, CostReport
 from storage.db import SessionMaker, make_engine, make_sessionmaker, transaction
-from storage.ledger import CostReport
 from storage.money import format_usd
 
 T = TypeVar("T")
@@ -139,10 +138,10 @@ def _refuse(action: str) -> int:
 def _cache_info(args: argparse.Namespace) -> int:
     async def work(sessions: SessionMaker) -> list[tuple[str, CacheAnalytics]]:
         async with transaction(sessions) as session:
-            ids = [args.project] if args.project is not None else await cache.project_ids(session)
-            rows = [(f"{p}", await cache.analytics(session, project_id=p)) for p in ids]
+            ids = [args.project] if args.project is not None else await costs.project_ids(session)
+            rows = [(f"{p}", await costs.cache_analytics(session, project_id=p)) for p in ids]
             if args.project is None:
-                rows.append(("all", await cache.analytics(session)))
+                rows.append(("all", await costs.cache_analytics(session)))
             return rows
 
     print(format_analytics(_run(work)))
@@ -172,7 +171,7 @@ def _cache_invalidate(args: argparse.Namespace) -> int:
 
     async def work(sessions: SessionMaker) -> dict[int, list[str]]:
         async with transaction(sessions) as session:
-            ids = [args.project] if args.project is not None else await cache.project_ids(session)
+            ids = [args.project] if args.project is not None else await costs.project_ids(session)
             return {p: await cache.invalidate(session, project_id=p, key=args.key) for p in ids}
 
     print(format_removed(_run(work)))
@@ -182,7 +181,7 @@ def _cache_invalidate(args: argparse.Namespace) -> int:
 def _cost(args: argparse.Namespace) -> int:
     async def work(sessions: SessionMaker) -> CostReport:
         async with transaction(sessions) as session:
-            return await ledger.cost_report(session, project_id=args.project)
+            return await costs.cost_report(session, project_id=args.project)
 
     print(format_cost(_run(work)))
     return 0

@@ -15,13 +15,13 @@ from bot.commands.base import Answer, Context, aborted, refused
 from bot.commands.parse import Command
 from bot.github.pulls import close_pull, merge_pull
 from bot.options import MergePolicy
-from bot.status.render import PhaseState
 from bot.workflow.approve import NOTHING_TO_APPROVE, approve, resume
 from bot.workflow.merge import record_merge
 from bot.workflow.phase import load_phase
 from bot.workflow.verdict import PASSING
 from storage.db import transaction
 from storage.projects import Project, ProjectStatus, save_project
+from storage.states import PhaseState, ProjectStep
 from storage.workflow import Phase, project_phases
 
 PAUSED_BY = "Paused by @{user}: no new job starts until someone comments /resume."
@@ -76,7 +76,7 @@ async def abort_now(session: AsyncSession, project: Project, login: str) -> None
         session,
         project,
         status=ProjectStatus.ABORTED,
-        step="aborted",
+        step=ProjectStep.ABORTED,
         notice=ABORTED_BY.format(user=login),
     )
 

@@ -9,7 +9,7 @@ from bot.commands.parse import Command
 from bot.status import markdown as md
 from bot.status.comment import render_project_status
 from bot.status.view import plan_url
-from storage.ledger import CostReport, RolePhaseCost, cost_by_role_and_phase, cost_report
+from storage.costs import CostReport, RolePhaseCost, cost_by_role_and_phase, cost_report
 from storage.money import format_usd
 
 PLAN_NOT_READY = "@{user} the plan is not ready yet: the agents are still planning."

@@ -15,12 +15,14 @@ from bot.commands.base import (
 from bot.commands.parse import Command
 from bot.github.pulls import close_pull
 from bot.status import markdown as md
-from bot.status.render import FINISHED, PhaseState
+from bot.workflow.phase import enter
 from bot.workflow.retry import blocked_now, regenerate_phase, replan, rerun_failed, restart_stopped
+from bot.workflow.states import Event, transition
 from storage import cache
 from storage.cache_keys import parse_key
 from storage.db import transaction
 from storage.projects import ProjectStatus
+from storage.states import FINISHED, PhaseState
 from storage.types import utcnow
 from storage.workflow import Phase, update_phase
 
@@ -155,23 +157,19 @@ async def _skip(ctx: Context, phase: Phase) -> list[int]:
         frontier = {p.number for p in phases if set(p.depends_on) & frontier} - needing
         needing |= frontier
     flagged = [p for p in phases if p.number in needing and p.state not in FINISHED]
+    move = transition(phase.state, Event.SKIP, ctx.flow.rules)
+    question = SKIPPED_BY.format(user=ctx.login)
+    cleared = {"error": None, "began": None, "failed_job": None}
     async with transaction(ctx.deps.sessions) as session:
         blocked = await blocked_now(session, ctx.project)
-        await update_phase(
-            session,
-            phase,
-            state=PhaseState.SKIPPED,
-            finished_at=utcnow(),
-            question=SKIPPED_BY.format(user=ctx.login),
-            error=None,
-            began=None,
-            failed_job=None,
-        )
         for other in flagged:
             await update_phase(
                 session, other, question=DEPENDS_ON_SKIPPED.format(phase=phase.number)
             )
-        await replan(session, ctx.flow, blocked)
+        _, step = await enter(
+            session, ctx.project, phase, move, finished_at=utcnow(), question=question, **cleared
+        )
+        await replan(session, ctx.flow, blocked, step)
     return sorted(p.number for p in flagged)
 
 

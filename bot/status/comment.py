@@ -10,12 +10,10 @@ import hashlib
 
 from bot.deps import Deps
 from bot.github.comments import marker, upsert_comment
-from bot.status.render import HEADING, render_status
-from bot.status.view import STEP_TEXT, build_view
+from bot.status.render import render_status
+from bot.status.view import build_view
 from storage.db import transaction
 from storage.projects import Project, save_project
-
-PLANNING = f"{HEADING}\n\n⏳ **{STEP_TEXT['planning'].split(' ', 1)[0]}"
 
 
 def status_marker(project: Project) -> str:

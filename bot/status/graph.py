@@ -9,12 +9,10 @@ would start a list, which it refuses to draw.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from bot.status.markdown import mermaid_label
-
-if TYPE_CHECKING:
-    from bot.status.render import PhaseState, PhaseView
+from bot.status.model import PhaseView
+from storage.states import PhaseState
 
 # fill, stroke, text colour per state value; readable in GitHub's light and dark themes.
 STATE_COLOURS: Mapping[str, tuple[str, str, str]] = {

@@ -9,12 +9,11 @@ details, the graph, then phases at the end of the checklist, each with a note sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from bot.status import markdown as md
 from bot.status.graph import mermaid_graph
+from bot.status.model import CostView, PhaseView, StatusView, Totals
 from storage.money import format_usd
+from storage.states import FINISHED, PhaseState
 
 COMMENT_LIMIT = 65_536
 # Room for the hidden marker the comment helper appends, and for slack.
@@ -63,18 +62,6 @@ STATE_ICONS = {
 OTHER_STATE_ICON = "📌"
 
 
-class PhaseState(StrEnum):
-    PLANNED = "planned"
-    CODING = "coding"
-    IN_REVIEW = "in_review"
-    REVISING = "revising"
-    WAITING_CI = "waiting_ci"
-    WAITING_HUMAN = "waiting_human"
-    MERGED = "merged"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
 PHASE_ICONS = {
     PhaseState.PLANNED: "⚪",
     PhaseState.CODING: "🔨",
@@ -97,56 +84,6 @@ PHASE_TEXT = {
     PhaseState.SKIPPED: "skipped",
     PhaseState.FAILED: "failed",
 }
-FINISHED = frozenset({PhaseState.MERGED, PhaseState.SKIPPED})
-
-
-@dataclass(frozen=True)
-class PhaseView:
-    number: int
-    name: str
-    state: PhaseState
-    depends_on: tuple[int, ...]
-    acceptance_criteria: tuple[str, ...]
-    pr_number: int | None
-    pr_url: str | None
-    revisions: int
-    note: str | None
-
-
-@dataclass(frozen=True)
-class CostView:
-    spent_nanousd: int
-    budget_nanousd: int
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    cache_saved_nanousd: int
-    estimate_remaining_nanousd: int | None
-
-
-@dataclass(frozen=True)
-class Totals:
-    phases: int
-    skipped: int
-    pull_requests: int
-    revisions: int
-    input_tokens: int
-    output_tokens: int
-    spent_nanousd: int
-    cache_saved_nanousd: int
-
-
-@dataclass(frozen=True)
-class StatusView:
-    project_ref: str
-    step: str
-    state: str
-    phases: tuple[PhaseView, ...]
-    cost: CostView
-    plan_url: str | None
-    final_pr_url: str | None
-    notices: tuple[str, ...]
-    totals: Totals | None
 
 
 def render_status(view: StatusView) -> str:

@@ -8,35 +8,30 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.files.plan_file import plan_path
-from bot.status.render import (
-    FINISHED,
-    CostView,
-    PhaseState,
-    PhaseView,
-    StatusView,
-    Totals,
-)
-from storage.ledger import CostReport, cost_report
+from bot.status.model import CostView, PhaseView, StatusView, Totals
+from storage.costs import CostReport, cost_report
 from storage.projects import Project, ProjectStatus
+from storage.states import FINISHED, PhaseState, ProjectStep
 from storage.workflow import Phase, project_phases
 
 # Model calls a phase makes on the happy path (files, PR text, review), for the estimate.
 CALLS_PER_PHASE = 3
 STOPPED_BUDGET = "stopped_budget"
 
-STEP_TEXT = {
-    "planning": "Planning… The manager and developer agents are brainstorming this issue. "
+S = ProjectStep
+STEP_TEXT: dict[ProjectStep, str] = {
+    S.PLANNING: "Planning… The manager and developer agents are brainstorming this issue. "
     "This comment is edited in place as the work goes on.",
-    "plan_file": "Writing the plan file…",
-    "planned": "The plan is ready.",
-    "awaiting_approval": "The plan is ready. Comment /approve to start the implementation.",
-    "phases": "Implementing the plan, one phase at a time.",
-    "integrating": "All phases are in: the integration agent is writing the release notes.",
-    "done": "Done: the final pull request is ready for review.",
-    "legacy": "Writing all the files in one pull request (legacy workflow).",
-    "legacy_done": "Done: the pull request is ready for review.",
-    "failed": "Stopped by an error.",
-    "aborted": "Aborted: no further work is done. Its pull requests were closed; branches, "
+    S.PLAN_FILE: "Writing the plan file…",
+    S.PLANNED: "The plan is ready.",
+    S.AWAITING_APPROVAL: "The plan is ready. Comment /approve to start the implementation.",
+    S.PHASES: "Implementing the plan, one phase at a time.",
+    S.INTEGRATING: "All phases are in: the integration agent is writing the release notes.",
+    S.DONE: "Done: the final pull request is ready for review.",
+    S.LEGACY: "Writing all the files in one pull request (legacy workflow).",
+    S.LEGACY_DONE: "Done: the pull request is ready for review.",
+    S.FAILED: "Stopped by an error.",
+    S.ABORTED: "Aborted: no further work is done. Its pull requests were closed; branches, "
     "commits and the plan file are kept.",
 }
 
@@ -58,10 +53,10 @@ def phase_view(phase: Phase) -> PhaseView:
 
 def step_text(project: Project) -> str:
     if project.status is ProjectStatus.ABORTED:
-        return STEP_TEXT["aborted"]
+        return STEP_TEXT[ProjectStep.ABORTED]
     if project.paused and project.pause_reason:
         return project.pause_reason
-    return STEP_TEXT.get(project.step, project.step)
+    return STEP_TEXT[project.step]
 
 
 def state_of(project: Project) -> str:

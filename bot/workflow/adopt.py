@@ -7,51 +7,42 @@ from typing import Any
 
 from bot.github.git import branch_head
 from bot.github.pulls import find_pull
-from bot.status.render import PhaseState
 from bot.workflow.context import Flow
-from bot.workflow.phase import read_phase_files, save_phase, target
-from bot.workflow.schedule import advance
-from bot.workflow.steps import PHASE_REVIEW, queue
-from storage.db import transaction
-from storage.projects import save_project
-from storage.types import utcnow
-from storage.workflow import Phase, update_phase
+from bot.workflow.merge import record_merge
+from bot.workflow.phase import move_phase, read_phase_files, save_phase, target
+from bot.workflow.states import Event
+from storage.workflow import Phase
 
 
 async def _merged(flow: Flow, phase: Phase, pull: dict[str, Any], files: dict[str, str]) -> None:
     integration = await branch_head(flow.gh, flow.repo, target(flow, phase).base)
-    async with transaction(flow.deps.sessions) as session:
-        await update_phase(
-            session,
-            phase,
-            state=PhaseState.MERGED,
-            files=files,
-            finished_at=utcnow(),
-            pr_number=int(pull["number"]),
-            pr_url=str(pull["html_url"]),
-            head_sha=str(pull["head"]["sha"]),
-            merged_sha=pull.get("merge_commit_sha"),
-        )
-        flow.project = await save_project(
-            session, flow.project, integration_sha=integration, integration_tree=None
-        )
-        await advance(session, flow.project)
+    await record_merge(
+        flow,
+        phase,
+        pull.get("merge_commit_sha"),
+        by=None,  # the list of pull requests does not say who merged
+        event=Event.MERGED_ON_GITHUB,
+        integration_sha=integration,
+        files=files,
+        pr_number=int(pull["number"]),
+        pr_url=str(pull["html_url"]),
+        head_sha=str(pull["head"]["sha"]),
+    )
 
 
 async def _open(flow: Flow, phase: Phase, pull: dict[str, Any], files: dict[str, str]) -> None:
     sha = str(pull["head"]["sha"])
-    async with transaction(flow.deps.sessions) as session:
-        await update_phase(
-            session,
-            phase,
-            state=PhaseState.IN_REVIEW,
-            files=files,
-            head_sha=sha,
-            pr_number=int(pull["number"]),
-            pr_url=str(pull["html_url"]),
-            branch=target(flow, phase).branch,
-        )
-        await queue(session, PHASE_REVIEW, flow.id, phase.number, sha, phase=phase.number, sha=sha)
+    await move_phase(
+        flow,
+        phase,
+        Event.OPENED,
+        sha=sha,
+        files=files,
+        head_sha=sha,
+        pr_number=int(pull["number"]),
+        pr_url=str(pull["html_url"]),
+        branch=target(flow, phase).branch,
+    )
 
 
 async def adopt(flow: Flow, phase: Phase) -> bool:

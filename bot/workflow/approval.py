@@ -9,6 +9,7 @@ from bot.workflow.context import Flow
 from bot.workflow.schedule import advance
 from storage.db import transaction
 from storage.projects import ProjectStatus, save_project
+from storage.states import ProjectStep
 from storage.types import utcnow
 
 AUTO_APPROVER = "auto"
@@ -16,7 +17,7 @@ AUTO_APPROVER = "auto"
 
 async def start_work(flow: Flow, *, approved_by: str) -> None:
     """Records the approval and queues the first phase, in one transaction."""
-    step = "legacy" if flow.legacy else "phases"
+    step = ProjectStep.LEGACY if flow.legacy else ProjectStep.PHASES
     async with transaction(flow.deps.sessions) as session:
         flow.project = await save_project(
             session,
@@ -34,7 +35,9 @@ async def approve_or_wait(flow: Flow) -> None:
     Either way the status comment then shows the plan."""
     if flow.project.plan_approved_by is None:
         if flow.options.plan_approval is PlanApproval.REQUIRED:
-            await flow.save(step="awaiting_approval", status=ProjectStatus.AWAITING_APPROVAL)
+            await flow.save(
+                step=ProjectStep.AWAITING_APPROVAL, status=ProjectStatus.AWAITING_APPROVAL
+            )
         else:
             await start_work(flow, approved_by=AUTO_APPROVER)
     await ensure_status_comment(flow.deps, flow.project)

@@ -12,6 +12,7 @@ from storage.db import transaction
 from storage.jobs import enqueue
 from storage.ledger import project_spend_nanousd
 from storage.projects import Project, ProjectStatus, save_project
+from storage.states import DONE_STEPS, PLANNING_STEPS, ProjectStep
 
 PLAN_APPROVED = "Plan approved by @{user}: the implementation starts now."
 BUDGET_APPROVED = (
@@ -22,11 +23,11 @@ NOTHING_TO_APPROVE = "@{user} there is nothing waiting for approval in this proj
 
 def active_status(project: Project) -> ProjectStatus:
     """The status a project goes back to when a pause or a failure ends."""
-    if project.step == "awaiting_approval":
+    if project.step is ProjectStep.AWAITING_APPROVAL:
         return ProjectStatus.AWAITING_APPROVAL
-    if not project.plan or project.step in ("planning", "plan_file", "planned"):
+    if not project.plan or project.step in PLANNING_STEPS:
         return ProjectStatus.PLANNING
-    if project.step in ("done", "legacy_done"):
+    if project.step in DONE_STEPS:
         return ProjectStatus.DONE
     return ProjectStatus.RUNNING
 
@@ -63,7 +64,7 @@ async def approve(flow: Flow, *, by: str) -> str:
     if project.paused and project.pause_resumable:
         await resume(flow)
         reply = BUDGET_APPROVED
-    elif project.step == "awaiting_approval":
+    elif project.step is ProjectStep.AWAITING_APPROVAL:
         await start_work(flow, approved_by=by)
         reply = PLAN_APPROVED
     else:

@@ -13,21 +13,21 @@ from bot.files.plan_file import phase_doc_path
 from bot.github.git import branch_head, commit_files
 from bot.github.pulls import open_pull
 from bot.status.comment import ensure_status_comment
-from bot.status.render import PhaseState
 from bot.workflow.adopt import adopt
 from bot.workflow.context import Flow
 from bot.workflow.draft import draft_files
-from bot.workflow.phase import Target, load_phase, save_phase, spec_of, target
+from bot.workflow.phase import Target, load_phase, move_phase, save_phase, spec_of, target
 from bot.workflow.regenerate import REGENERATING, regenerate
 from bot.workflow.repo import phase_doc, phase_doc_markdown
-from bot.workflow.steps import PHASE_REVIEW, queue
+from bot.workflow.states import Event, can
 from storage.db import transaction
 from storage.jobs import Job
 from storage.phase_docs import save_phase_doc
+from storage.states import Marker, MarkerKind, PhaseState
 from storage.types import utcnow
 from storage.workflow import Phase, update_phase
 
-COMMIT = "commit"
+COMMIT = Marker(MarkerKind.COMMIT)  # `began` while the first commit is being made
 
 
 async def write_files(flow: Flow, phase: Phase) -> Phase:
@@ -89,32 +89,18 @@ async def open_phase_pull(flow: Flow, phase: Phase) -> Phase:
         title=phase.pr_title or phase.name,
         body=phase.pr_body,
     )
-    async with transaction(flow.deps.sessions) as session:
-        phase = await update_phase(
-            session,
-            phase,
-            pr_number=int(pull["number"]),
-            pr_url=str(pull["html_url"]),
-            state=PhaseState.IN_REVIEW,
-        )
-        await queue(
-            session,
-            PHASE_REVIEW,
-            flow.id,
-            phase.number,
-            phase.head_sha,
-            phase=phase.number,
-            sha=phase.head_sha,
-        )
-    return phase
+    number, url = int(pull["number"]), str(pull["html_url"])
+    return await move_phase(
+        flow, phase, Event.OPENED, sha=phase.head_sha, pr_number=number, pr_url=url
+    )
 
 
 async def run_phase_code(flow: Flow, job: Job) -> None:
     phase = await load_phase(flow, int(job.args["phase"]))
     if phase is None or phase.attempt != int(job.args.get("attempt", 0)):
         return
-    if phase.state == PhaseState.PLANNED:
-        phase = await save_phase(flow, phase, state=PhaseState.CODING, started_at=utcnow())
+    if can(phase.state, Event.CODE):
+        phase = await move_phase(flow, phase, Event.CODE, started_at=utcnow())
     if phase.state != PhaseState.CODING:
         return
     if flow.project.lookup_first and phase.head_sha is None and await adopt(flow, phase):

@@ -22,6 +22,7 @@ from bot.github.repo import Repo
 from bot.options import RepoOptions
 from bot.workflow.abort import abort_guard
 from bot.workflow.budget import budget_hook
+from bot.workflow.states import Rules
 from storage.db import transaction
 from storage.projects import Project, get_project, save_project
 
@@ -66,6 +67,11 @@ class Flow:
     @property
     def legacy(self) -> bool:
         return self.project.workflow == LEGACY
+
+    @property
+    def rules(self) -> Rules:
+        """What the transition table looks at: the merge policy and the workflow."""
+        return Rules(merge_policy=self.options.merge_policy, legacy=self.legacy)
 
     @property
     def docs_dir(self) -> str:

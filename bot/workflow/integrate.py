@@ -8,12 +8,12 @@ from agents.schemas import IntegrationSummary
 from bot.github.pulls import open_pull
 from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
-from bot.status.render import FINISHED, PhaseState
 from bot.workflow.context import Flow, integration_branch
 from bot.workflow.phase import all_phases
 from bot.workflow.repo import integration_view, notes
 from storage.jobs import Job
 from storage.projects import ProjectStatus
+from storage.states import FINISHED, PhaseState, ProjectStep
 from storage.workflow import Phase
 
 TITLE = "{title} (#{issue})"
@@ -77,7 +77,7 @@ async def run_integrate(flow: Flow, job: Job) -> None:
     if not phases or any(phase.state not in FINISHED for phase in phases):
         return
     if flow.project.final_pr_number is None:
-        await flow.save(step="integrating")
+        await flow.save(step=ProjectStep.INTEGRATING)
         await open_final_pull(flow, phases)
-    await flow.save(step="done", status=ProjectStatus.DONE)
+    await flow.save(step=ProjectStep.DONE, status=ProjectStatus.DONE)
     await ensure_status_comment(flow.deps, flow.project)

@@ -6,21 +6,21 @@ integration branch first. A person merging by hand counts, under any policy."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.github.checks import CIState, ci_state
 from bot.github.pulls import merge_pull, update_branch
 from bot.status.comment import ensure_status_comment
-from bot.status.render import PhaseState
 from bot.workflow.context import Flow
-from bot.workflow.phase import load_phase, save_phase
-from bot.workflow.schedule import advance
-from bot.workflow.steps import PHASE_SYNC, queue
+from bot.workflow.phase import enter, load_phase, save_phase
+from bot.workflow.states import Event, can, transition
 from bot.workflow.verdict import PASSING
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import save_project
+from storage.states import PhaseState
 from storage.types import utcnow
-from storage.workflow import Phase, update_phase
+from storage.workflow import Phase
 
 WAITING_FOR_CI = "Waiting for CI: {names}."
 CI_FAILED = "CI failed ({names}): push a fix to the branch, or comment /retry phase-{phase}."
@@ -41,50 +41,52 @@ def mergeable(phase: Phase, sha: str) -> bool:
     )
 
 
-async def record_merge(flow: Flow, phase: Phase, merged_sha: str | None, *, by: str) -> None:
-    """The phase is merged: the integration branch moved, so the next phase may start."""
+async def record_merge(
+    flow: Flow,
+    phase: Phase,
+    merged_sha: str | None,
+    *,
+    by: str | None,
+    event: Event = Event.MERGED,
+    integration_sha: str | None = None,
+    **changes: Any,
+) -> None:
+    """The phase is merged (by the app, or on GitHub: `event`): the integration branch moved,
+    to `integration_sha` (by default the merge commit), so the next phase may start."""
+    move = transition(phase.state, event, flow.rules)
+    merged = {"merged_sha": merged_sha, "merged_by": by, "finished_at": utcnow(), "question": ""}
     async with transaction(flow.deps.sessions) as session:
-        await update_phase(
-            session,
-            phase,
-            state=PhaseState.MERGED,
-            merged_sha=merged_sha,
-            merged_by=by,
-            finished_at=utcnow(),
-            question="",
-        )
+        # The project first: what the schedule queues next is keyed by the integration head.
         flow.project = await save_project(
-            session, flow.project, integration_sha=merged_sha, integration_tree=None
+            session,
+            flow.project,
+            integration_sha=integration_sha or merged_sha,
+            integration_tree=None,
         )
-        await advance(session, flow.project)
+        await enter(session, flow.project, phase, move, **(merged | changes))
     await ensure_status_comment(flow.deps, flow.project)
 
 
-async def _note(flow: Flow, phase: Phase, note: str, state: PhaseState | None = None) -> None:
-    """Shows why the phase waits (one status edit, none when it already says so)."""
-    if phase.question == note and (state is None or phase.state == state):
+async def _note(flow: Flow, phase: Phase, note: str, event: Event) -> None:
+    """Shows why the phase waits, in the state `event` moves it to (one status edit, none
+    when it already says so)."""
+    state = transition(phase.state, event, flow.rules).state
+    if phase.question == note and phase.state == state:
         return
-    await save_phase(flow, phase, question=note, state=state or phase.state)
+    await save_phase(flow, phase, question=note, state=state)
     await ensure_status_comment(flow.deps, flow.project)
 
 
 async def _not_mergeable(flow: Flow, phase: Phase, sha: str) -> None:
     assert phase.pr_number is not None
-    if await update_branch(flow.gh, flow.repo, phase.pr_number, expected_head=sha):
-        async with transaction(flow.deps.sessions) as session:
-            await queue(
-                session,
-                PHASE_SYNC,
-                flow.id,
-                phase.number,
-                sha,
-                "update",
-                run_after=utcnow() + SYNC_DELAY,
-                phase=phase.number,
-            )
-        await _note(flow, phase, UPDATING)
-    else:
-        await _note(flow, phase, CONFLICT.format(phase=phase.number), PhaseState.WAITING_HUMAN)
+    if not await update_branch(flow.gh, flow.repo, phase.pr_number, expected_head=sha):
+        await _note(flow, phase, CONFLICT.format(phase=phase.number), Event.CONFLICT)
+        return
+    # The sync job reads the branch's new head itself: GitHub updates it asynchronously.
+    move = transition(phase.state, Event.BEHIND, flow.rules)
+    async with transaction(flow.deps.sessions) as session:
+        await enter(session, flow.project, phase, move, sha, "update", run_after=SYNC_DELAY)
+    await _note(flow, phase, UPDATING, Event.BEHIND)
 
 
 async def run_phase_merge(flow: Flow, job: Job) -> None:
@@ -94,11 +96,13 @@ async def run_phase_merge(flow: Flow, job: Job) -> None:
         return
     ci = await ci_state(flow.gh, flow.repo, sha)
     if ci == CIState.PENDING:
-        await _note(flow, phase, WAITING_FOR_CI.format(names=", ".join(ci.pending)))
+        await _note(
+            flow, phase, WAITING_FOR_CI.format(names=", ".join(ci.pending)), Event.CI_PENDING
+        )
         return
     if ci == CIState.FAILURE:
         note = CI_FAILED.format(names=", ".join(ci.failing), phase=phase.number)
-        await _note(flow, phase, note, PhaseState.WAITING_HUMAN)
+        await _note(flow, phase, note, Event.CI_FAILED)
         return
     outcome = await merge_pull(
         flow.gh,
@@ -117,6 +121,7 @@ async def run_phase_merge(flow: Flow, job: Job) -> None:
 
 async def run_person_merged(flow: Flow, job: Job) -> None:
     phase = await load_phase(flow, int(job.args["phase"]))
-    if phase is None or phase.state in (PhaseState.MERGED, PhaseState.SKIPPED):
+    if phase is None or not can(phase.state, Event.MERGED_ON_GITHUB):
         return
-    await record_merge(flow, phase, str(job.args["sha"]), by=str(job.args["by"]))
+    sha, by = str(job.args["sha"]), str(job.args["by"])
+    await record_merge(flow, phase, sha, by=by, event=Event.MERGED_ON_GITHUB)

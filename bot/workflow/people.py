@@ -12,15 +12,13 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.github.permissions import can_write
-from bot.status.render import PhaseState
-from bot.workflow.steps import PERSON_MERGED, PHASE_MERGE, PHASE_REVISE, PHASE_SYNC, queue
+from bot.workflow.states import Event, queued_by
+from bot.workflow.steps import PERSON_MERGED, queue
 from storage.db import transaction
 from storage.projects import Project
 from storage.workflow import Feedback, Phase, add_feedback, phase_for_pull, phases_at
 
 log = logging.getLogger(__name__)
-
-CLOSED = frozenset({PhaseState.MERGED, PhaseState.SKIPPED, PhaseState.FAILED})
 
 
 async def _phase(deps: Deps, payload: dict[str, Any]) -> tuple[Project, Phase] | None:
@@ -52,10 +50,10 @@ async def pull_closed(deps: Deps, payload: dict[str, Any]) -> None:
     if found is None or not pull.get("merged"):
         return
     project, phase = found
-    sha = str(pull.get("merge_commit_sha"))
-    args = {"phase": phase.number, "sha": sha, "by": payload["sender"]["login"]}
+    sha, by = str(pull.get("merge_commit_sha")), payload["sender"]["login"]
+    # Queued whatever the phase's state: the job's own move (`merged on GitHub`) decides.
     async with transaction(deps.sessions) as session:
-        await queue(session, PERSON_MERGED, _id(project), phase.number, sha, **args)
+        await queue(session, PERSON_MERGED, _id(project), phase=phase.number, sha=sha, by=by)
 
 
 async def pull_pushed(deps: Deps, payload: dict[str, Any]) -> None:
@@ -65,12 +63,11 @@ async def pull_pushed(deps: Deps, payload: dict[str, Any]) -> None:
         return
     project, phase = found
     sha = str(payload["pull_request"]["head"]["sha"])
-    if phase.state in CLOSED - {PhaseState.FAILED} or sha == phase.head_sha:
+    job = queued_by(phase.state, Event.PUSHED)
+    if job is None or sha == phase.head_sha:
         return
     async with transaction(deps.sessions) as session:
-        await queue(
-            session, PHASE_SYNC, _id(project), phase.number, sha, phase=phase.number, sha=sha
-        )
+        await queue(session, job, _id(project), phase=phase.number, sha=sha)
 
 
 async def feedback(deps: Deps, payload: dict[str, Any], item: Feedback) -> None:
@@ -80,21 +77,15 @@ async def feedback(deps: Deps, payload: dict[str, Any], item: Feedback) -> None:
     if found is None or not item.body.strip():
         return
     project, phase = found
-    if phase.state in CLOSED or not await writer(deps, payload, item.author):
+    job = queued_by(phase.state, Event.FEEDBACK)
+    if job is None or not await writer(deps, payload, item.author):
         log.info("feedback by %s on #%s not taken", item.author, phase.pr_number)
         return
     item.project_id, item.phase = _id(project), phase.number
     async with transaction(deps.sessions) as session:
         stored = await add_feedback(session, item)
         if stored is not None:
-            await queue(
-                session,
-                PHASE_REVISE,
-                _id(project),
-                phase.number,
-                f"feedback-{stored.id}",
-                phase=phase.number,
-            )
+            await queue(session, job, _id(project), f"feedback-{stored.id}", phase=phase.number)
 
 
 async def ci_finished(deps: Deps, repo_id: int, sha: str, trigger: str) -> None:
@@ -103,17 +94,9 @@ async def ci_finished(deps: Deps, repo_id: int, sha: str, trigger: str) -> None:
         waiting = await phases_at(session, repo_id=repo_id, head_sha=sha)
     async with transaction(deps.sessions) as session:
         for project, phase in waiting:
-            if phase.state == PhaseState.WAITING_CI:
-                await queue(
-                    session,
-                    PHASE_MERGE,
-                    _id(project),
-                    phase.number,
-                    sha,
-                    trigger,
-                    phase=phase.number,
-                    sha=sha,
-                )
+            job = queued_by(phase.state, Event.CI_REPORTED)
+            if job is not None:
+                await queue(session, job, _id(project), trigger, phase=phase.number, sha=sha)
 
 
 def _id(project: Project) -> int:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from agents.inputs import Brief
 from agents.schemas import Architecture, Brainstorm, MicroPhase, PlanDecision
 from bot.options import Workflow
-from bot.status.render import PhaseState
 from bot.workflow.approval import approve_or_wait
 from bot.workflow.context import LEGACY, MICRO_PHASE, Flow
 from bot.workflow.facts import load_facts
@@ -18,6 +17,7 @@ from bot.workflow.steps import PLAN_FILE, queue
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import save_project
+from storage.states import PhaseState, ProjectStep
 from storage.workflow import Phase, add_phases
 
 REVIEW_ROUNDS = 2  # rounds of changes the manager may request
@@ -132,7 +132,8 @@ async def store_plan(flow: Flow, made: MadePlan, *, plan_sha: str | None = None)
         "phases": [phase.model_dump(mode="json") for phase in made.phases],
         "features": made.features,
     }
-    step = "plan_file" if made.workflow == MICRO_PHASE and plan_sha is None else "planned"
+    first_commit = made.workflow == MICRO_PHASE and plan_sha is None
+    step = ProjectStep.PLAN_FILE if first_commit else ProjectStep.PLANNED
     async with transaction(flow.deps.sessions) as session:
         await add_phases(session, phase_rows(flow.id, made.phases))
         flow.project = await save_project(
@@ -145,7 +146,7 @@ async def store_plan(flow: Flow, made: MadePlan, *, plan_sha: str | None = None)
             plan_sha=plan_sha,
             integration_sha=plan_sha,
         )
-        if step == "plan_file":
+        if step is ProjectStep.PLAN_FILE:
             await queue(session, PLAN_FILE, flow.id, phase_count=len(made.phases))
 
 
@@ -159,8 +160,8 @@ async def run_plan(flow: Flow, job: Job) -> None:
             await store_plan(flow, MadePlan(*made, workflow=MICRO_PHASE), plan_sha=sha)
         else:
             await store_plan(flow, await make_plan(flow))
-    if flow.project.step == "planned":
+    if flow.project.step is ProjectStep.PLANNED:
         await approve_or_wait(flow)
-    elif flow.project.step == "plan_file":
+    elif flow.project.step is ProjectStep.PLAN_FILE:
         async with transaction(flow.deps.sessions) as session:
             await queue(session, PLAN_FILE, flow.id, phase_count=len(flow.project.plan["phases"]))

@@ -9,8 +9,9 @@ from bot.github.git import branch_head, commit_files
 from bot.workflow.approval import approve_or_wait
 from bot.workflow.context import Flow, integration_branch
 from storage.jobs import Job
+from storage.states import Marker, MarkerKind, ProjectStep
 
-BEGAN = "plan_file"
+BEGAN = Marker(MarkerKind.PLAN_FILE)
 
 
 def plan_text(flow: Flow) -> str:
@@ -54,12 +55,12 @@ async def commit_plan(flow: Flow) -> None:
         integration_sha=commit.sha,
         integration_tree=commit.tree,
         began=None,
-        step="planned",
+        step=ProjectStep.PLANNED,
     )
 
 
 async def run_plan_file(flow: Flow, job: Job) -> None:
     if flow.project.plan_sha is None:
         await commit_plan(flow)
-    if flow.project.step in ("plan_file", "planned"):
+    if flow.project.step in (ProjectStep.PLAN_FILE, ProjectStep.PLANNED):
         await approve_or_wait(flow)

@@ -7,15 +7,14 @@ from __future__ import annotations
 from agents.schemas import MicroPhase, PhaseRecovery, RecoveryDecision, Review
 from bot.github.pulls import close_pull
 from bot.status.comment import ensure_status_comment
-from bot.status.render import PhaseState
 from bot.workflow.context import Flow
-from bot.workflow.phase import load_phase, spec_of
+from bot.workflow.phase import enter, load_phase, move_phase, spec_of
 from bot.workflow.plan import phase_rows
-from bot.workflow.schedule import advance
-from bot.workflow.steps import PHASE_REVISE, queue
+from bot.workflow.states import Event, transition
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import save_project
+from storage.states import PhaseState
 from storage.types import utcnow
 from storage.workflow import Phase, add_phases, project_phases, update_phase
 
@@ -27,24 +26,17 @@ CLOSING = "The manager decided not to go on with this pull request. {why}"
 
 
 async def _retry(flow: Flow, phase: Phase, decision: RecoveryDecision, sha: str) -> None:
-    async with transaction(flow.deps.sessions) as session:
-        phase = await update_phase(
-            session,
-            phase,
-            guidance=decision.guidance or decision.reasoning,
-            recoveries=phase.recoveries + 1,
-            question="",
-        )
-        await queue(
-            session,
-            PHASE_REVISE,
-            flow.id,
-            phase.number,
-            sha,
-            f"guided-{phase.recoveries}",
-            phase=phase.number,
-            sha=sha,
-        )
+    recoveries = phase.recoveries + 1
+    await move_phase(
+        flow,
+        phase,
+        Event.GUIDED,
+        f"guided-{recoveries}",
+        sha=sha,
+        guidance=decision.guidance or decision.reasoning,
+        recoveries=recoveries,
+        question="",
+    )
 
 
 async def _close(flow: Flow, phase: Phase, why: str) -> None:
@@ -54,15 +46,8 @@ async def _close(flow: Flow, phase: Phase, why: str) -> None:
 
 async def _skip(flow: Flow, phase: Phase, reason: str) -> None:
     await _close(flow, phase, SKIPPED.format(reason=reason))
-    async with transaction(flow.deps.sessions) as session:
-        await update_phase(
-            session,
-            phase,
-            state=PhaseState.SKIPPED,
-            finished_at=utcnow(),
-            question=SKIPPED.format(reason=reason),
-        )
-        await advance(session, flow.project)
+    question = SKIPPED.format(reason=reason)
+    await move_phase(flow, phase, Event.GIVE_UP, finished_at=utcnow(), question=question)
 
 
 def renumbered(parts: list[MicroPhase], original: MicroPhase, first: int) -> list[MicroPhase]:
@@ -87,18 +72,13 @@ async def _split(flow: Flow, phase: Phase, decision: RecoveryDecision) -> None:
                 needs = [last if d == phase.number else d for d in other.depends_on]
                 await update_phase(session, other, depends_on=needs)
         await add_phases(session, phase_rows(flow.id, parts))
-        numbers = ", ".join(str(p.id) for p in parts)
-        await update_phase(
-            session,
-            phase,
-            state=PhaseState.SKIPPED,
-            finished_at=utcnow(),
-            question=SPLIT.format(numbers=numbers, reason=decision.reasoning),
-        )
         plan = dict(flow.project.plan)
         plan["phases"] = [*plan["phases"], *(p.model_dump(mode="json") for p in parts)]
         flow.project = await save_project(session, flow.project, plan=plan)
-        await advance(session, flow.project)
+        numbers = ", ".join(str(p.id) for p in parts)
+        question = SPLIT.format(numbers=numbers, reason=decision.reasoning)
+        move = transition(phase.state, Event.SPLIT, flow.rules)
+        await enter(session, flow.project, phase, move, finished_at=utcnow(), question=question)
 
 
 async def run_phase_recover(flow: Flow, job: Job) -> None:
@@ -118,11 +98,5 @@ async def run_phase_recover(flow: Flow, job: Job) -> None:
         await _skip(flow, phase, decision.reasoning)
     else:
         question = decision.question or decision.guidance or decision.reasoning
-        async with transaction(flow.deps.sessions) as session:
-            await update_phase(
-                session,
-                phase,
-                state=PhaseState.WAITING_HUMAN,
-                question=ASK.format(question=question),
-            )
+        await move_phase(flow, phase, Event.ASK, question=ASK.format(question=question))
     await ensure_status_comment(flow.deps, await flow.reload())

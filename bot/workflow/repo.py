@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from agents.inputs import PhaseNote
 from agents.schemas import MicroPhase
 from bot.github.pulls import ChangedFile
-from bot.status.render import PhaseState
 from storage.phase_docs import PhaseDocCreate, render_phase_markdown
 from storage.projects import Project
+from storage.states import PhaseState
 from storage.workflow import Phase
 
 DONE_STATES = (PhaseState.MERGED, PhaseState.SKIPPED)

@@ -15,13 +15,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.github.git import default_branch, read_file
 from bot.options import OPTIONS_PATH, parse_options
-from bot.status.render import PhaseState
 from bot.workflow.approve import resume
 from bot.workflow.budget import CALLS_CAP, EXHAUSTED
 from bot.workflow.code import COMMIT
 from bot.workflow.context import Flow, runtime_for
+from bot.workflow.phase import enter
 from bot.workflow.regenerate import REGENERATE
-from bot.workflow.schedule import Next, advance, blocked_notice
+from bot.workflow.schedule import Next, blocked_notice
+from bot.workflow.states import Event, transition
 from bot.workflow.steps import PHASE_CODE, PHASE_RECOVER, PHASE_REVIEW, PHASE_REVISE
 from storage import cache, ledger
 from storage.cache_keys import phase_code_key, phase_review_key
@@ -29,7 +30,8 @@ from storage.db import transaction
 from storage.jobs import enqueue
 from storage.money import format_usd
 from storage.projects import Project, ProjectStatus, save_project
-from storage.workflow import Phase, project_phases, update_phase
+from storage.states import PhaseState, ProjectStep
+from storage.workflow import Phase, project_phases
 
 # The stage whose cached answer a refused job got, by the job's kind.
 STAGE_OF = {
@@ -40,10 +42,12 @@ STAGE_OF = {
 }
 
 
-async def replan(session: AsyncSession, flow: Flow, blocked_before: str | None) -> None:
-    """Queues what comes next (in the caller's transaction); a notice that the project was
-    blocked (`blocked_before`, from `blocked_now`) goes when it no longer is."""
-    step = await advance(session, flow.project)
+async def replan(
+    session: AsyncSession, flow: Flow, blocked_before: str | None, step: Next | None
+) -> None:
+    """After a move that advanced the schedule to `step` (in the caller's transaction): a
+    notice that the project was blocked (`blocked_before`, from `blocked_now`) goes when it
+    no longer is, and one comes when it is."""
     phases = await project_phases(session, project_id=flow.id)
     notice = flow.project.notice
     if step is Next.BLOCKED:
@@ -63,7 +67,6 @@ async def regenerate_phase(flow: Flow, phase: Phase) -> list[str]:
     """Invalidates the phase's code with what depends on it and starts the phase again (a new
     attempt, so the jobs of the old one do nothing); returns the cache keys removed."""
     changes: dict[str, Any] = {
-        "state": PhaseState.PLANNED,
         "attempt": phase.attempt + 1,
         "pr_body": "",
         "error": None,
@@ -77,12 +80,13 @@ async def regenerate_phase(flow: Flow, phase: Phase) -> list[str]:
         changes["began"] = REGENERATE
     else:  # no pull request yet: written again, and committed from the branch's head if any
         changes |= {"began": COMMIT if phase.head_sha else None, "head_sha": None}
+    move = transition(phase.state, Event.RETRY_PHASE, flow.rules)
     async with transaction(flow.deps.sessions) as session:
         blocked = await blocked_now(session, flow.project)
         key = phase_code_key(phase.number)
         removed = await cache.invalidate(session, project_id=flow.id, key=key)
-        await update_phase(session, phase, **changes)
-        await replan(session, flow, blocked)
+        _, step = await enter(session, flow.project, phase, move, **changes)
+        await replan(session, flow, blocked, step)
     return removed
 
 
@@ -106,14 +110,17 @@ async def rerun_failed(
             dedupe_key=f"{failed['key']}:retry-{tag}"[:255],
         )
         if phase is not None:
-            await update_phase(session, phase, state=failed["state"], error=None, failed_job=None)
-            await replan(session, flow, blocked)
+            before = PhaseState(failed["state"])
+            move = transition(phase.state, Event.RETRY_STEP, flow.rules, before=before)
+            cleared = {"error": None, "failed_job": None}
+            _, step = await enter(session, flow.project, phase, move, **cleared)
+            await replan(session, flow, blocked, step)
         else:
             flow.project = await save_project(
                 session,
                 flow.project,
                 status=ProjectStatus(failed["status"]),
-                step=failed["step"],
+                step=ProjectStep(failed["step"]),
                 error=None,
                 failed_job=None,
             )

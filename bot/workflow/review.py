@@ -14,11 +14,10 @@ from agents.schemas import Review
 from bot.github.comments import marker
 from bot.options import MergePolicy
 from bot.status.comment import ensure_status_comment
-from bot.status.render import PhaseState
 from bot.workflow.context import Flow
-from bot.workflow.phase import all_phases, load_phase, save_phase, spec_of
+from bot.workflow.phase import all_phases, enter, load_phase, save_phase, spec_of
 from bot.workflow.repo import added_files, integration_view
-from bot.workflow.steps import PHASE_MERGE, PHASE_RECOVER, PHASE_REVISE, queue
+from bot.workflow.states import Event, review_event, transition
 from bot.workflow.verdict import (
     PASSING,
     check_annotations,
@@ -30,7 +29,8 @@ from bot.workflow.verdict import (
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import ProjectStatus, save_project
-from storage.workflow import Phase, update_phase
+from storage.states import Marker, MarkerKind, PhaseState, ProjectStep
+from storage.workflow import Phase
 
 WAIT_FOR_MERGE = "Waiting for a person to merge the pull request (merge policy: human)."
 LEGACY_READY = "Ready for review: merge the pull request when you are happy with it."
@@ -56,10 +56,10 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
     number = phase.pr_number
     assert number is not None
     comments = inline_comments(review, phase.files)
-    if phase.began != f"check:{sha}":
-        fresh = phase.began != f"review:{sha}"
+    if phase.began != Marker(MarkerKind.CHECK, sha):
+        fresh = phase.began != Marker(MarkerKind.REVIEW, sha)
         if fresh:
-            phase = await save_phase(flow, phase, began=f"review:{sha}")
+            phase = await save_phase(flow, phase, began=Marker(MarkerKind.REVIEW, sha))
         base = (
             flow.project.base_files
             if flow.legacy
@@ -76,7 +76,9 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
             files=added_files(phase.files, base),
             fresh=fresh,
         )
-        phase = await save_phase(flow, phase, review_id=review_id, began=f"check:{sha}")
+        phase = await save_phase(
+            flow, phase, review_id=review_id, began=Marker(MarkerKind.CHECK, sha)
+        )
         fresh_check = True
     else:
         fresh_check = False
@@ -95,52 +97,48 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
     return await save_phase(flow, phase, check_run_id=check_id)
 
 
+def _outcome(
+    flow: Flow, phase: Phase, event: Event, trigger: str
+) -> tuple[tuple[object, ...], dict[str, Any]]:
+    """The tags of the job the move queues, and the question the phase shows, if any."""
+    if event is Event.PASSED and flow.legacy:
+        return (), {"question": LEGACY_READY}
+    if event is Event.PASSED and flow.options.merge_policy is MergePolicy.HUMAN:
+        return (), {"question": WAIT_FOR_MERGE}
+    if event is Event.PASSED:
+        return (trigger,), {}
+    if event is Event.FAILED:
+        return (phase.revisions,), {}
+    return (phase.recoveries,), {"question": MANAGER_DECIDES}
+
+
 async def decide(
     flow: Flow, phase: Phase, review: Review, sha: str, *, trigger: str, record: bool = True
 ) -> bool:
-    """Records the review (with `record`) and queues what follows; True when the status
-    comment should show it (a state a person should see: not the quick way to a merge)."""
-    passed = review.verdict in PASSING
-    changes: dict[str, Any] = {"began": None}
+    """Records the review (with `record`) and makes the move its verdict means; True when the
+    status comment should show it (a state a person should see: not the quick way to a merge)."""
+    event = review_event(review.verdict in PASSING, phase.revisions, flow.options.max_revisions)
+    move = transition(phase.state, event, flow.rules)
+    tags, question = _outcome(flow, phase, event, trigger)
+    changes: dict[str, Any] = {"began": None, **question}
     if record:
         changes |= {
             "last_reviewed_sha": sha,
             "verdict": review.verdict.value,
             "reviews": [*phase.reviews, review.model_dump(mode="json")],
         }
-    args: dict[str, Any] = {"phase": phase.number, "sha": sha}
     async with transaction(flow.deps.sessions) as session:
-        if passed and flow.legacy:
-            await update_phase(
-                session, phase, state=PhaseState.WAITING_HUMAN, question=LEGACY_READY, **changes
-            )
+        await enter(session, flow.project, phase, move, *tags, sha=sha, **changes)
+        if event is Event.PASSED and flow.legacy:
             flow.project = await save_project(
                 session,
                 flow.project,
                 status=ProjectStatus.DONE,
-                step="legacy_done",
+                step=ProjectStep.LEGACY_DONE,
                 final_pr_number=phase.pr_number,
                 final_pr_url=phase.pr_url,
             )
-            return True
-        if passed and flow.options.merge_policy is MergePolicy.HUMAN:
-            await update_phase(
-                session, phase, state=PhaseState.WAITING_HUMAN, question=WAIT_FOR_MERGE, **changes
-            )
-            return True
-        if passed:
-            await update_phase(session, phase, state=PhaseState.WAITING_CI, **changes)
-            await queue(session, PHASE_MERGE, flow.id, phase.number, sha, trigger, **args)
-            return False
-        if phase.revisions < flow.options.max_revisions:
-            await update_phase(session, phase, state=PhaseState.REVISING, **changes)
-            await queue(session, PHASE_REVISE, flow.id, phase.number, sha, phase.revisions, **args)
-            return True
-        await update_phase(
-            session, phase, state=PhaseState.REVISING, question=MANAGER_DECIDES, **changes
-        )
-        await queue(session, PHASE_RECOVER, flow.id, phase.number, sha, phase.recoveries, **args)
-        return True
+    return move.state is not PhaseState.WAITING_CI
 
 
 async def run_phase_review(flow: Flow, job: Job) -> None:

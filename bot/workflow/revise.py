@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 from agents.errors import EditError
 from agents.inputs import PersonComment
@@ -16,21 +17,18 @@ from bot.github.git import branch_head, commit_files
 from bot.github.repo import BranchMoved
 from bot.queue.worker import RetryLater
 from bot.status.comment import ensure_status_comment
-from bot.status.render import PhaseState
 from bot.workflow.context import Flow
 from bot.workflow.errors import PhaseRefused
-from bot.workflow.phase import all_phases, load_phase, save_phase, spec_of
+from bot.workflow.phase import all_phases, enter, load_phase, move_phase, save_phase, spec_of
 from bot.workflow.replies import post_replies
 from bot.workflow.repo import branch_view
 from bot.workflow.review import decide
-from bot.workflow.steps import PHASE_REVIEW, queue
+from bot.workflow.states import Event, can, transition
 from storage.db import transaction
 from storage.jobs import Job
+from storage.states import Marker, MarkerKind, PhaseState
 from storage.workflow import Feedback, Phase, mark_feedback, pending_feedback, update_phase
 
-OPEN = frozenset(
-    {PhaseState.IN_REVIEW, PhaseState.REVISING, PhaseState.WAITING_CI, PhaseState.WAITING_HUMAN}
-)
 PEOPLE_REVISIONS = 10  # per phase: people may ask again and again, but not forever
 TOO_MANY = "Phase {phase} had {count} revisions for review comments, the most it takes."
 NO_ANSWER = "Addressed in this revision."
@@ -99,7 +97,7 @@ async def _commit(flow: Flow, phase: Phase, changed: dict[str, str], summary: st
     the branch head (re-committing the same files there makes nothing)."""
     assert phase.branch is not None and phase.head_sha is not None
     number = phase.revisions + phase.people_revisions + 1
-    parent, tree, began = phase.head_sha, phase.head_tree, f"revise:{number}"
+    parent, tree, began = phase.head_sha, phase.head_tree, Marker(MarkerKind.REVISE, str(number))
     if phase.began == began:
         parent, tree = (await branch_head(flow.gh, flow.repo, phase.branch)) or parent, None
     else:
@@ -129,17 +127,7 @@ async def _settle_unchanged(flow: Flow, phase: Phase) -> None:
         trigger = f"unchanged-{phase.revisions}-{phase.people_revisions}"
         await decide(flow, phase, review, phase.head_sha, trigger=trigger, record=False)
         return
-    async with transaction(flow.deps.sessions) as session:
-        await update_phase(session, phase, state=PhaseState.IN_REVIEW)
-        await queue(
-            session,
-            PHASE_REVIEW,
-            flow.id,
-            phase.number,
-            phase.head_sha,
-            phase=phase.number,
-            sha=phase.head_sha,
-        )
+    await move_phase(flow, phase, Event.REVISED, sha=phase.head_sha)
 
 
 async def _record(
@@ -156,24 +144,18 @@ async def _record(
         if turn is not None
         else {"people_revisions": phase.people_revisions + 1}
     )
-    moved = {"head_sha": sha, "head_tree": tree, "state": PhaseState.IN_REVIEW, "question": ""}
     replies = list(revision.replies)
+    changes: dict[str, Any] = {"files": {**phase.files, **changed}, "began": None, **counts}
     async with transaction(flow.deps.sessions) as session:
         for index, item in enumerate(feedback):
             reply = replies[index] if index < len(replies) else NO_ANSWER
             await mark_feedback(session, [int(item.id or 0)], handled=True, reply=reply)
-        phase = await update_phase(
-            session,
-            phase,
-            files={**phase.files, **changed},
-            began=None,
-            **counts,
-            **(moved if created else {}),
-        )
-        if created:
-            await queue(
-                session, PHASE_REVIEW, flow.id, phase.number, sha, phase=phase.number, sha=sha
-            )
+        if created:  # a new head: the validator reviews it
+            move = transition(phase.state, Event.REVISED, flow.rules)
+            moved: dict[str, Any] = {"head_sha": sha, "head_tree": tree, "question": ""}
+            phase, _ = await enter(session, flow.project, phase, move, sha=sha, **changes, **moved)
+        else:
+            phase = await update_phase(session, phase, **changes)
     if not created:
         await _settle_unchanged(flow, phase)
     return phase
@@ -189,7 +171,7 @@ async def _refuse_more(flow: Flow, phase: Phase, feedback: list[Feedback]) -> No
 
 async def run_phase_revise(flow: Flow, job: Job) -> None:
     phase = await load_phase(flow, int(job.args["phase"]))
-    if phase is None or phase.state not in OPEN:
+    if phase is None or not can(phase.state, Event.REVISE):
         return
     turn = validator_turn(phase, job)
     async with flow.deps.sessions() as session:
@@ -198,7 +180,7 @@ async def run_phase_revise(flow: Flow, job: Job) -> None:
         await _refuse_more(flow, phase, feedback)
         return
     if turn is not None or feedback:
-        phase = await save_phase(flow, phase, state=PhaseState.REVISING)
+        phase = await move_phase(flow, phase, Event.REVISE)
         answer = await _ask(flow, phase, turn, feedback)
         commit = await _commit(flow, phase, answer[1], answer[0].summary)
         phase = await _record(flow, phase, turn, answer, feedback, commit)

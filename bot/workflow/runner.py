@@ -24,7 +24,6 @@ from agents.errors import EditError
 from bot.deps import Deps
 from bot.queue.worker import JobHandler, JobRegistry, RetryLater, describe_error
 from bot.status.comment import ensure_status_comment
-from bot.status.render import PhaseState
 from bot.workflow.abort import ProjectAborted
 from bot.workflow.budget import WorkflowStop, jobs_cap_notice
 from bot.workflow.code import run_phase_code
@@ -32,13 +31,14 @@ from bot.workflow.context import Flow, open_flow
 from bot.workflow.errors import TERMINAL, PhaseRefused
 from bot.workflow.integrate import run_integrate
 from bot.workflow.merge import run_person_merged, run_phase_merge
-from bot.workflow.phase import load_phase
+from bot.workflow.phase import enter, load_phase
 from bot.workflow.plan import run_plan
 from bot.workflow.plan_commit import run_plan_file
 from bot.workflow.recover import run_phase_recover
 from bot.workflow.review import run_phase_review
 from bot.workflow.revise import run_phase_revise
-from bot.workflow.schedule import Next, advance, blocked_notice
+from bot.workflow.schedule import Next, blocked_notice
+from bot.workflow.states import Event, can, transition
 from bot.workflow.steps import (
     INTEGRATE,
     PERSON_MERGED,
@@ -55,7 +55,8 @@ from bot.workflow.sync import run_phase_sync
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import ProjectStatus, save_project
-from storage.workflow import Phase, project_phases, update_phase
+from storage.states import ProjectStep
+from storage.workflow import Phase, project_phases
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +119,16 @@ async def record_failure(flow: Flow, job: Job, why: str, *, refused: bool = Fals
     failed = {**job_entry(job), "refused": refused}
     if phase is not None:
         note = PHASE_FAILED.format(why=why, phase=phase.number)
-        await fail_phase(flow, phase, note, {**failed, "state": phase.state})
+        await fail_phase(flow, phase, note, {**failed, "state": phase.state.value})
     else:
         note = PLAN_FAILED.format(step=job.kind.replace("_", " "), why=why)
         project = flow.project
-        before = {"status": project.status.value, "step": project.step}
+        before = {"status": project.status.value, "step": project.step.value}
         await flow.save(
-            status=ProjectStatus.FAILED, step="failed", error=note, failed_job=failed | before
+            status=ProjectStatus.FAILED,
+            step=ProjectStep.FAILED,
+            error=note,
+            failed_job=failed | before,
         )
     await ensure_status_comment(flow.deps, flow.project)
 
@@ -132,12 +136,16 @@ async def record_failure(flow: Flow, job: Job, why: str, *, refused: bool = Fals
 async def fail_phase(
     flow: Flow, phase: Phase, note: str, failed_job: dict[str, Any] | None = None
 ) -> None:
-    """Fails the phase; phases that do not need it go on, and those that do are named."""
+    """Fails the phase; phases that do not need it go on, and those that do are named. A
+    finished phase stays finished: a job failing after the merge cannot undo it."""
+    if not can(phase.state, Event.STEP_FAILED):
+        log.warning("phase %s is %s: the failure is logged only", phase.number, phase.state)
+        return
+    move = transition(phase.state, Event.STEP_FAILED, flow.rules)
     async with transaction(flow.deps.sessions) as session:
-        await update_phase(
-            session, phase, state=PhaseState.FAILED, error=note, began=None, failed_job=failed_job
-        )
-        if await advance(session, flow.project) is Next.BLOCKED:
+        changes: dict[str, Any] = {"error": note, "began": None, "failed_job": failed_job}
+        _, step = await enter(session, flow.project, phase, move, **changes)
+        if step is Next.BLOCKED:
             phases = await project_phases(session, project_id=flow.id)
             flow.project = await save_project(session, flow.project, notice=blocked_notice(phases))
 

@@ -11,20 +11,11 @@ from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.status.render import FINISHED, PhaseState
 from bot.workflow.steps import INTEGRATE, PHASE_CODE, queue
 from storage.projects import Project
+from storage.states import ACTIVE, FINISHED, PhaseState
 from storage.workflow import Phase, project_phases
 
-ACTIVE = frozenset(
-    {
-        PhaseState.CODING,
-        PhaseState.IN_REVIEW,
-        PhaseState.REVISING,
-        PhaseState.WAITING_CI,
-        PhaseState.WAITING_HUMAN,
-    }
-)
 BLOCKED = "Failed: phase {failed}. Waiting for it: {waiting}."
 
 

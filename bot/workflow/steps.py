@@ -2,6 +2,7 @@
 
 Every job carries its project's id (so a project's jobs never overlap) and a dedupe key naming
 the step and its inputs, so the same step on the same inputs is queued once, whoever asks.
+Which job an event queues is the transition table's (`bot.workflow.states`).
 """
 
 from __future__ import annotations
@@ -34,17 +35,19 @@ async def queue(
     session: AsyncSession,
     kind: str,
     project_id: int,
-    *inputs: object,
+    *tags: object,
     run_after: datetime | None = None,
     **args: Any,
 ) -> bool:
-    """Queues `kind` for the project once per `inputs`; True when it was new."""
+    """Queues `kind` for the project with `args`, once: its dedupe key is the kind, the project,
+    the arguments' values in order, then `tags` (what else tells two runs apart, such as the
+    revision count or what triggered it). True when the job was new."""
     job = await enqueue(
         session,
         kind=kind,
         args={"project_id": project_id, **args},
         project_id=project_id,
-        dedupe_key=dedupe_key(kind, project_id, *inputs),
+        dedupe_key=dedupe_key(kind, project_id, *args.values(), *tags),
         run_after=run_after,
     )
     return job is not None

@@ -8,23 +8,19 @@ from datetime import timedelta
 
 from bot.github.git import branch_head
 from bot.queue.worker import RetryLater
-from bot.status.render import PhaseState
 from bot.workflow.context import Flow
-from bot.workflow.phase import load_phase, read_phase_files
-from bot.workflow.steps import PHASE_REVIEW, queue
-from storage.db import transaction
+from bot.workflow.phase import load_phase, move_phase, read_phase_files
+from bot.workflow.states import Event, can
 from storage.jobs import Job
 from storage.types import utcnow
-from storage.workflow import update_phase
 
-SETTLED = frozenset({PhaseState.MERGED, PhaseState.SKIPPED, PhaseState.PLANNED})
 NOT_YET = timedelta(seconds=5)
 GIVE_UP = timedelta(minutes=10)  # update-branch is asynchronous, but not that slow
 
 
 async def run_phase_sync(flow: Flow, job: Job) -> None:
     phase = await load_phase(flow, int(job.args["phase"]))
-    if phase is None or phase.state in SETTLED or phase.pr_number is None:
+    if phase is None or not can(phase.state, Event.SYNCED) or phase.pr_number is None:
         return
     sha = job.args.get("sha") or await branch_head(flow.gh, flow.repo, phase.branch or "")
     if sha is None or sha == phase.head_sha:
@@ -32,15 +28,5 @@ async def run_phase_sync(flow: Flow, job: Job) -> None:
             raise RetryLater(NOT_YET, "GitHub has not updated the branch yet")
         return
     files = await read_phase_files(flow, phase.pr_number, str(sha))
-    async with transaction(flow.deps.sessions) as session:
-        await update_phase(
-            session,
-            phase,
-            head_sha=str(sha),
-            head_tree=None,
-            files=files,
-            state=PhaseState.IN_REVIEW,
-            question="",
-            began=None,
-        )
-        await queue(session, PHASE_REVIEW, flow.id, phase.number, sha, phase=phase.number, sha=sha)
+    moved = {"head_sha": str(sha), "head_tree": None, "question": "", "began": None}
+    await move_phase(flow, phase, Event.SYNCED, sha=str(sha), files=files, **moved)

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import col, select
 
 from agents.runtime import AgentRuntime
-from storage import cache
+from storage import cache, costs
 from storage.cache_keys import MICRO_PHASES, phase_code_key
 from storage.db import transaction
 from storage.ledger import LLMCall
@@ -116,7 +116,7 @@ async def test_analytics_match_the_calls_made(
     await run_project(agent_runtime, 1)
 
     async with transaction(agent_runtime.sessions) as session:
-        stats = await cache.analytics(session, project_id=1)
+        stats = await costs.cache_analytics(session, project_id=1)
         rows = list(await session.exec(select(LLMCall).order_by(col(LLMCall.id))))
     model_rows = [row for row in rows if not row.cache_hit]
     hit_rows = [row for row in rows if row.cache_hit]

@@ -20,7 +20,7 @@ from agents.inputs import Brief, Plan
 from agents.manager import Manager
 from agents.runtime import AgentRuntime
 from agents.schemas import Breakdown
-from storage import cache
+from storage import cache, costs
 from storage.cache_keys import BRAINSTORMING
 from storage.db import transaction
 from storage.ledger import LLMCall
@@ -84,7 +84,7 @@ async def test_two_invalid_answers_raise_a_clear_error(
     assert len(scripted_model.requests) == 2
     assert len(await ledger_rows(rt)) == 2
     async with transaction(rt.sessions) as session:
-        assert (await cache.analytics(session, project_id=1)).entries == 0
+        assert (await costs.cache_analytics(session, project_id=1)).entries == 0
 
 
 @PROVIDERS
@@ -118,7 +118,7 @@ async def test_second_identical_call_is_answered_from_the_cache(
         (True, 0),
     ]
     async with transaction(rt.sessions) as session:
-        stats = await cache.analytics(session, project_id=1)
+        stats = await costs.cache_analytics(session, project_id=1)
     assert (stats.entries, stats.hits, stats.misses, stats.calls_saved) == (1, 1, 1, 1)
     assert stats.tokens_saved == first.usage.prompt_tokens + first.usage.output_tokens
     assert stats.nanousd_saved == first.cost_nanousd

@@ -15,8 +15,8 @@ from agents.inputs import Brief, PhaseNote, Plan
 from agents.manager import Manager
 from agents.prompting import PromptBuilder, data, fence, numbered
 from agents.validator import Validator
+from storage.costs import cost_report
 from storage.db import transaction
-from storage.ledger import cost_report
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import RuntimeFactory

@@ -13,9 +13,9 @@ from bot.commands.info import COST_HEADING, PLAN_HEADING
 from bot.commands.table import COMMANDS, HELP_INTRO, NOT_ALLOWED, UNKNOWN
 from bot.status.view import plan_url
 from storage.audit import Outcome
+from storage.costs import cost_report
 from storage.db import transaction
 from storage.jobs import Job, JobStatus
-from storage.ledger import cost_report
 from storage.money import format_usd
 from tests.apphelpers import RunningApp
 from tests.command_helpers import (

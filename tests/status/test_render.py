@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.status.markdown import code, inline, mermaid_label, safe_url
+from bot.status.model import CostView, PhaseView, StatusView, Totals
 from bot.status.render import (
     BODY_LIMIT,
     COMMENT_LIMIT,
@@ -19,16 +20,12 @@ from bot.status.render import (
     PHASE_TEXT,
     PHASES_OMITTED,
     STATE_ICONS,
-    CostView,
-    PhaseState,
-    PhaseView,
-    StatusView,
-    Totals,
     fits,
     meter_bar,
     render_status,
 )
 from storage.money import usd_to_nano
+from storage.states import PhaseState
 
 REPO = "https://github.com/octo-org/hello-world"
 PLAN_URL = f"{REPO}/blob/ai-orchestrator/issue-12/.ai-orchestrator/issue-12/plan.yaml"

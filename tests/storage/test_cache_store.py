@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import cache, ledger
+from storage import cache, costs, ledger
 from storage.cache import CacheEntry
 from storage.cache_keys import (
     ARCHITECTURE,
@@ -255,10 +255,10 @@ async def test_analytics_match_the_calls_made(sessions: SessionMaker) -> None:
         await hit_times(session, 1, project_id=1, key=MICRO_PHASES)
         await hit_times(session, 1, project_id=2)
     async with transaction(sessions) as session:
-        one = await cache.analytics(session, project_id=1)
-        overall = await cache.analytics(session)
-        projects = await cache.project_ids(session)
-    assert one == cache.CacheAnalytics(
+        one = await costs.cache_analytics(session, project_id=1)
+        overall = await costs.cache_analytics(session)
+        projects = await costs.project_ids(session)
+    assert one == costs.CacheAnalytics(
         entries=2,
         size_bytes=len('{"a":1}') + len('{"b":22}'),
         hits=4,
@@ -275,7 +275,7 @@ async def test_analytics_match_the_calls_made(sessions: SessionMaker) -> None:
 
 async def test_analytics_of_an_empty_cache(sessions: SessionMaker) -> None:
     async with transaction(sessions) as session:
-        stats = await cache.analytics(session)
+        stats = await costs.cache_analytics(session)
     assert stats.entries == stats.hits == stats.misses == 0 and stats.hit_rate == 0.0
 
 

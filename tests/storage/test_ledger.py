@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import cache, ledger
+from storage import cache, costs, ledger
 from storage.cache_keys import ARCHITECTURE
+from storage.costs import CostLine
 from storage.db import SessionMaker, transaction
-from storage.ledger import CostLine
 from storage.money import NANO, format_usd, nano_to_usd, usd_to_nano
 
 NOW = datetime(2025, 7, 2, tzinfo=UTC)
@@ -86,7 +86,7 @@ async def test_cost_report_groups_and_sums_exactly(sessions: SessionMaker) -> No
             input_hash="h", now=NOW,
         )  # fmt: skip
     async with transaction(sessions) as session:
-        report = await ledger.cost_report(session, project_id=1)
+        report = await costs.cost_report(session, project_id=1)
     assert report.lines == [
         CostLine(
             role="developer",
@@ -140,12 +140,12 @@ async def test_overall_report_and_project_spend(sessions: SessionMaker) -> None:
         await seed_calls(session)
         await call(session, project_id=None, role="manager", model="gpt-4o", cost=1)
     async with transaction(sessions) as session:
-        overall = await ledger.cost_report(session)
+        overall = await costs.cost_report(session)
         spend_one = await ledger.project_spend_nanousd(session, project_id=1)
         spend_two = await ledger.project_spend_nanousd(session, project_id=2)
         spend_none = await ledger.project_spend_nanousd(session, project_id=3)
         calls = await ledger.model_calls(session), await ledger.model_calls(session, project_id=1)
-        projects = await ledger.ledger_project_ids(session)
+        projects = await costs.project_ids(session)
     assert (spend_one, spend_two, spend_none) == (300_000_340, 8_500_000_000, 0)
     assert overall.total_nanousd == 8_800_000_341
     assert overall.by_phase == {"plan": 100_000_001, "1": 8_700_000_000, "2": 340}
@@ -161,7 +161,7 @@ async def test_overall_report_and_project_spend(sessions: SessionMaker) -> None:
 
 async def test_empty_ledger_reports_zeroes(sessions: SessionMaker) -> None:
     async with transaction(sessions) as session:
-        report = await ledger.cost_report(session, project_id=1)
+        report = await costs.cost_report(session, project_id=1)
     assert report.lines == [] and report.by_phase == {}
     assert report.total_nanousd == report.response_cache_saved_nanousd == 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.status.comment import PLANNING
+from bot.status.render import HEADING
 from bot.workflow.start import NOT_ALLOWED
 from storage.db import transaction
 from storage.jobs import Job, JobStatus
@@ -54,7 +54,7 @@ async def test_label_by_writer_creates_project_status_comment_and_plan_job(
     assert project.issue_title == "Build a todo API" and project.issue_body == "CRUD for todos"
     assert project.started_by == "writer"
     [comment] = comments_on(fake_github, number)
-    assert comment.startswith(PLANNING)
+    assert comment.startswith(f"{HEADING}\n\n⏳ **Planning…")
     assert f"ai-orchestrator:status:project-{project.id}" in comment
     assert project.status_comment_id is not None
     [plan] = await jobs_of(app, "plan")

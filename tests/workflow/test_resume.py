@@ -11,6 +11,7 @@ from storage.db import transaction
 from storage.jobs import Job, JobStatus
 from storage.ledger import LLMCall
 from storage.projects import Project
+from storage.states import Marker, MarkerKind, PhaseState
 from storage.workflow import Phase
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
@@ -147,7 +148,8 @@ async def test_a_phase_whose_commit_and_pull_request_were_not_recorded_is_found_
     async with transaction(workflow_app.runtime.sessions) as session:
         stored = await session.get(Phase, phase.id)
         assert stored is not None
-        stored.state, stored.began, stored.head_sha = "coding", "commit", None
+        stored.state, stored.head_sha = PhaseState.CODING, None
+        stored.began = Marker(MarkerKind.COMMIT)
         stored.pr_number = stored.pr_url = None
         session.add(stored)
         [job] = (await session.exec(select(Job).where(Job.kind == "phase_code"))).all()
