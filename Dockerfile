@@ -10,8 +10,8 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY agents ./agents
 COPY storage ./storage
-# bot/app.yml is a symlink to ../app.yml; the wheel must carry the file itself.
-RUN rm -f bot/app.yml && cp app.yml bot/app.yml \
+# bot/web/app.yml is a symlink to ../../app.yml; the wheel must carry the file itself.
+RUN rm -f bot/web/app.yml && cp app.yml bot/web/app.yml \
     && pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -1,8 +1,10 @@
-"""Scrubbing secrets out of text before it reaches a model or the cache.
+"""The one secret scrubber: for prompts and cached answers (agents) and for log lines and
+stored job errors (bot). It lives here because both may import it: agents import only
+`agents` and `storage`.
 
 Two nets: the exact values we know are secret (the configured API keys, the App's private key
 and webhook secret, installation tokens — whatever the caller passes), and the shapes of
-well-known credentials that may arrive inside an issue body or a file.
+well-known credentials that may arrive inside an issue body, a file or an exception message.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ _PATTERNS = [
     re.compile(
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.DOTALL
     ),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b"),  # GitHub classic tokens
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),  # GitHub fine-grained tokens
-    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),  # Anthropic keys
-    re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),  # OpenAI keys
+    re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub classic and installation tokens
+    re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),  # GitHub fine-grained tokens
+    # OpenAI keys (sk-, sk-proj-, sk-svcacct-, sk-admin-) and Anthropic keys (sk-ant-). At a
+    # word's start only ("risk-assessment-and-mitigation" is prose), or after an escaped
+    # newline or tab, as in a JSON log line or a repr.
+    re.compile(r"(?:\b|(?<=\\[nrt]))sk-[A-Za-z0-9_\-]{16,}"),
     re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
+    re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # JWTs
 ]
 
 # Values this short are too likely to be ordinary words to replace everywhere.
-_MIN_SECRET_LENGTH = 8
+_MIN_SECRET_LENGTH = 6
 
 
 class Redactor:
@@ -42,6 +47,3 @@ class Redactor:
         for pattern in _PATTERNS:
             text = pattern.sub(REDACTED, text)
         return text
-
-    def with_secrets(self, secrets: Iterable[str]) -> Redactor:
-        return Redactor([*self._secrets, *secrets])

@@ -198,15 +198,6 @@ class AgentSettings(BaseSettings):
         return [key.get_secret_value() for key in keys if key and key.get_secret_value()]
 
 
-def missing_keys(settings: AgentSettings) -> list[str]:
-    """The key variables that are unset for the providers the configured roles use."""
-    return [
-        KEY_VARIABLES[provider]
-        for provider in settings.providers_in_use()
-        if not settings.has_key(provider)
-    ]
-
-
 def key_missing_error(role: Role, provider: ProviderName) -> ProviderKeyMissing:
     return ProviderKeyMissing(f"role {role} uses {provider}: set {KEY_VARIABLES[provider]}")
 

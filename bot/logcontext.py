@@ -27,10 +27,6 @@ def log_context(**fields: object) -> Iterator[None]:
         _fields.reset(token)
 
 
-def current_fields() -> Mapping[str, object]:
-    return _fields.get()
-
-
 class ContextFilter(logging.Filter):
     """Puts the current context's fields on each record, never over a field given in `extra`."""
 

@@ -125,10 +125,6 @@ class RepoOptions(BaseModel):
         exact = Decimal(self.budget_nanousd) * self.pause_at_fraction
         return int(exact.to_integral_value(rounding=ROUND_FLOOR))
 
-    def effective_trigger_label(self, default: str) -> str:
-        """This repository's trigger label, or the app's `TRIGGER_LABEL` setting."""
-        return self.trigger_label or default
-
 
 @dataclass(frozen=True)
 class LoadedOptions:

@@ -20,21 +20,13 @@ def _own(deps: Deps, app: dict[str, Any] | None) -> bool:
 
 
 @router.register("check_run", action="completed")
-async def check_run_completed(event: sansio.Event, deps: Deps) -> None:
-    run = event.data["check_run"]
-    if _own(deps, run.get("app")):
-        return
-    repo_id = int(event.data["repository"]["id"])
-    await ci_finished(deps, repo_id, str(run["head_sha"]), f"ci-{event.delivery_id}")
-
-
 @router.register("check_suite", action="completed")
-async def check_suite_completed(event: sansio.Event, deps: Deps) -> None:
-    suite = event.data["check_suite"]
-    if _own(deps, suite.get("app")):
+async def check_completed(event: sansio.Event, deps: Deps) -> None:
+    check = event.data[event.event]  # the payload's `check_run` or `check_suite`
+    if _own(deps, check.get("app")):
         return
     repo_id = int(event.data["repository"]["id"])
-    await ci_finished(deps, repo_id, str(suite["head_sha"]), f"ci-{event.delivery_id}")
+    await ci_finished(deps, repo_id, str(check["head_sha"]), f"ci-{event.delivery_id}")
 
 
 @router.register("status")

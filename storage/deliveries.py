@@ -80,19 +80,6 @@ async def record_deliveries(
     return {str(delivery_id) for delivery_id in inserted}
 
 
-async def record_delivery(
-    session: AsyncSession,
-    *,
-    delivery_id: str,
-    event: str,
-    payload: dict[str, Any],
-    now: datetime | None = None,
-) -> bool:
-    """Stores a delivery unless its id was seen before; True when it is new."""
-    new = NewDelivery(delivery_id, event, payload)
-    return bool(await record_deliveries(session, [new], now=now))
-
-
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
     return await session.get(Delivery, delivery_id)
 

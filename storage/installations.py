@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import JSONType, UTCDateTime, utcnow
@@ -90,7 +90,3 @@ async def change_repositories(
     )
     installation.updated_at = now or utcnow()
     return installation
-
-
-async def list_installations(session: AsyncSession) -> list[Installation]:
-    return list((await session.exec(select(Installation).order_by(col(Installation.id)))).all())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,17 +31,14 @@ from storage.upsert import insert_ignore_many
 __all__ = [
     "Job",
     "JobStatus",
+    "NewJob",
     "backoff",
-    "cancel_project_jobs",
     "claim",
     "complete",
     "counts",
     "enqueue",
     "enqueue_many",
     "fail",
-    "get_job",
-    "job_row",
-    "new_job",
     "renew_lease",
     "retry_later",
 ]
@@ -50,53 +48,43 @@ BACKOFF_CAP = timedelta(hours=1)
 BACKOFF_JITTER = 0.1
 
 
-def new_job(
-    *,
-    kind: str,
-    args: dict[str, Any],
-    project_id: int | None = None,
-    dedupe_key: str | None = None,
-    run_after: datetime | None = None,
-    max_attempts: int = 5,
-) -> Job:
-    row = job_row(
-        kind=kind,
-        args=args,
-        project_id=project_id,
-        dedupe_key=dedupe_key,
-        run_after=run_after,
-        max_attempts=max_attempts,
-    )
-    return Job(**row)
+@dataclass(frozen=True)
+class NewJob:
+    """A job to queue, for `enqueue` and `enqueue_many`."""
+
+    kind: str
+    args: dict[str, Any]
+    project_id: int | None = None
+    dedupe_key: str | None = None
+    run_after: datetime | None = None  # default: at once
+    max_attempts: int = 5
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        """The queued job as plain column values (cheaper to insert than a model)."""
+        return {
+            "kind": self.kind,
+            "args": self.args,
+            "status": JobStatus.QUEUED,
+            "attempts": 0,
+            "max_attempts": self.max_attempts,
+            "run_after": self.run_after or now,
+            "dedupe_key": self.dedupe_key,
+            "project_id": self.project_id,
+            "created_at": now,
+            "updated_at": now,
+        }
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    kind: str,
-    args: dict[str, Any],
-    project_id: int | None = None,
-    dedupe_key: str | None = None,
-    run_after: datetime | None = None,
-    max_attempts: int = 5,
-) -> Job | None:
+async def enqueue(session: AsyncSession, job: NewJob) -> Job | None:
     """Adds a job in the caller's transaction; None when its `dedupe_key` is already queued.
 
     ON CONFLICT DO NOTHING leaves the caller's transaction usable, where a failed INSERT would
     abort it on PostgreSQL.
     """
-    row = job_row(
-        kind=kind,
-        args=args,
-        project_id=project_id,
-        dedupe_key=dedupe_key,
-        run_after=run_after,
-        max_attempts=max_attempts,
-    )
     insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     statement = (
         insert(Job)
-        .values(**row)
+        .values(**job.row(utcnow()))
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Job)
     )
@@ -105,35 +93,11 @@ async def enqueue(
     return added
 
 
-def job_row(
-    *,
-    kind: str,
-    args: dict[str, Any],
-    project_id: int | None = None,
-    dedupe_key: str | None = None,
-    max_attempts: int = 5,
-    run_after: datetime | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """A new queued job as plain column values, for `enqueue_many` (cheaper than a model)."""
-    moment = now or utcnow()
-    return {
-        "kind": kind,
-        "args": args,
-        "status": JobStatus.QUEUED,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "run_after": run_after or moment,
-        "dedupe_key": dedupe_key,
-        "project_id": project_id,
-        "created_at": moment,
-        "updated_at": moment,
-    }
-
-
-async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """Adds several jobs (`job_row`s) in one statement in the caller's transaction; returns
-    how many were new (jobs whose `dedupe_key` is already queued are skipped)."""
+async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> int:
+    """Adds several jobs in one statement in the caller's transaction; returns how many were
+    new (jobs whose `dedupe_key` is already queued are skipped)."""
+    now = utcnow()
+    rows = [job.row(now) for job in jobs]
     inserted = await insert_ignore_many(session, Job, rows, conflict=["dedupe_key"], returning="id")
     return len(inserted)
 
@@ -294,23 +258,8 @@ async def renew_lease(
         return bool((await session.exec(statement)).rowcount)
 
 
-async def cancel_project_jobs(session: AsyncSession, *, project_id: int) -> int:
-    """Cancels a project's queued jobs in the caller's transaction; running ones finish."""
-    now = utcnow()
-    statement = (
-        update(Job)
-        .where((col(Job.project_id) == project_id) & (col(Job.status) == JobStatus.QUEUED))
-        .values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now)
-    )
-    return int((await session.exec(statement)).rowcount)
-
-
 async def counts(session: AsyncSession) -> dict[JobStatus, int]:
     """Jobs per status, every status present."""
     statement = select(Job.status, func.count()).group_by(col(Job.status))
     found = {JobStatus(status): int(n) for status, n in (await session.exec(statement)).all()}
     return {status: found.get(status, 0) for status in JobStatus}
-
-
-async def get_job(session: AsyncSession, job_id: int) -> Job | None:
-    return await session.get(Job, job_id)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, UniqueConstraint
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.states import Marker, MarkerType, ProjectStep, enum_column
@@ -151,8 +151,3 @@ async def create_project(
 
 async def get_project(session: AsyncSession, project_id: int) -> Project | None:
     return await session.get(Project, project_id)
-
-
-async def list_projects(session: AsyncSession, *, limit: int = 50) -> list[Project]:
-    statement = select(Project).order_by(col(Project.id).desc()).limit(limit)
-    return list((await session.exec(statement)).all())

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from tests.appfixtures import app, app_settings, unconfigured_app, workflow_app
 from tests.database import PostgresDatabases, SQLiteDatabases, configured_url
-from tests.fakegithub.fixtures import fake_github, github_app, github_sleeps, github_spec
+from tests.fakegithub.fixtures import fake_github, gh, github_app, github_sleeps, github_spec
 from tests.scriptedmodel.fixtures import (
     agent_runtime,
     clock,
+    in_flight,
     make_runtime,
     model_http,
     scripted_model,
@@ -29,9 +30,11 @@ __all__ = [
     "app_settings",
     "clock",
     "fake_github",
+    "gh",
     "github_app",
     "github_sleeps",
     "github_spec",
+    "in_flight",
     "make_runtime",
     "model_http",
     "scripted_model",

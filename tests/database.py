@@ -1,8 +1,10 @@
 """Fresh, migrated databases for tests: a SQLite file, or a PostgreSQL database per test.
 
 The schema is built once per session into a template (a SQLite file, or a PostgreSQL template
-database) from the table models, and each test gets a copy, so every test starts empty.
-`tests/storage/test_migrations.py` holds the Alembic migrations to the same models on both backends.
+database) by the Alembic migrations, as `ai-orchestrator db upgrade` builds it in production,
+and each test gets a copy, so every test starts empty on the schema the app really runs on (a
+migration that forgets a column fails the tests that use it). `tests/storage/test_migrations.py`
+holds the migrations to the table models, and runs them down and up again, on both backends.
 """
 
 from __future__ import annotations
@@ -15,18 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
-import storage.schema  # noqa: F401  (every table on the metadata)
 from storage.db import is_postgres, sync_url
+from storage.migrate import upgrade
 
 
 def create_schema(url: str) -> None:
-    engine = create_engine(sync_url(url))
-    SQLModel.metadata.create_all(engine)
-    engine.dispose()
+    """The schema at the newest migration, built the way the app builds it."""
+    upgrade(url)
 
 
 def configured_url() -> str | None:

@@ -17,11 +17,6 @@ R = "/repos/{owner}/{repo}"
 REPO: dict[str, str | int] = {"owner": "octo-org", "repo": "hello-world"}
 
 
-@pytest.fixture
-async def gh(fake_github: FakeGitHub, github_app: GitHubApp) -> GitHubClient:
-    return await github_app.installation_client(fake_github.installation_id)
-
-
 async def commit_on_branch(
     gh: GitHubClient, branch: str, files: dict[str, str | None], *, base: str = "main"
 ) -> str:
@@ -75,6 +70,7 @@ async def test_unknown_route_fails_the_test(fake_github: FakeGitHub, gh: GitHubC
 async def test_wrong_method_fails_the_test(fake_github: FakeGitHub, gh: GitHubClient) -> None:
     with pytest.raises(FakeGitHubViolation, match="method not allowed"):
         await gh.delete(f"{R}/issues/{{n}}", {**REPO, "n": 1})
+    assert len(fake_github.violations) == 1  # that one, and nothing else
     fake_github.violations.clear()
 
 
@@ -93,6 +89,7 @@ async def test_unknown_query_parameter_fails_the_test(
 ) -> None:
     with pytest.raises(FakeGitHubViolation, match="unknown query parameter 'colour'"):
         await gh.getitem(f"{R}/pulls?colour=blue", REPO)
+    assert len(fake_github.violations) == 1  # that one, and nothing else
     fake_github.violations.clear()
 
 
@@ -103,6 +100,7 @@ async def test_request_without_api_version_fails_the_test(fake_github: FakeGitHu
             await http.get(
                 "/repos/octo-org/hello-world", headers={"authorization": f"token {token}"}
             )
+    assert len(fake_github.violations) == 1  # that one, and nothing else
     fake_github.violations.clear()
 
 
@@ -111,6 +109,7 @@ async def test_an_endpoint_the_fake_lacks_says_so(
 ) -> None:
     with pytest.raises(FakeGitHubViolation, match="the fake does not answer it"):
         await gh.getitem(f"{R}/releases", REPO)
+    assert len(fake_github.violations) == 1  # that one, and nothing else
     fake_github.violations.clear()
 
 
@@ -162,7 +161,7 @@ async def test_a_jwt_from_another_key_is_refused(fake_github: FakeGitHub) -> Non
             app_id=fake_github.app_id, private_key=impostor, http=http, api_url=fake_github.api_url
         )
         with pytest.raises(gidgethub.BadRequest) as caught:
-            await app.app_slug()
+            await app.app_client().getitem("/app")
     assert caught.value.status_code == 401
 
 
@@ -459,6 +458,7 @@ async def test_check_runs(fake_github: FakeGitHub, gh: GitHubClient) -> None:
         await gh.patch(
             f"{R}/check-runs/{{id}}", {**REPO, "id": run["id"]}, data={"output": too_many}
         )
+    assert len(fake_github.violations) == 1  # that one, and nothing else
     fake_github.violations.clear()
 
 
@@ -524,7 +524,7 @@ async def test_manifest_codes_convert_once(fake_github: FakeGitHub) -> None:
         new_app = GitHubApp(
             app_id=body["id"], private_key=body["pem"], http=http, api_url=fake_github.api_url
         )
-        assert await new_app.app_slug() == "orchestrator-test"
+        assert (await new_app.app_client().getitem("/app"))["slug"] == "orchestrator-test"
 
 
 def test_recorded_requests_carry_what_was_sent(fake_github: FakeGitHub) -> None:

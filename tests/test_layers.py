@@ -34,7 +34,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("agents", "bot", "handlers", "storage")
 OURS = frozenset({*PACKAGES, "tests"})
-WORKFLOW = ("bot.workflow", "bot.commands")
+WORKFLOW_AND_COMMANDS = ("bot.workflow", "bot.commands")
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,11 @@ RULES = (
     Rule("agents", only=("agents", "storage")),
     Rule("handlers", only=("handlers", "bot", "storage")),
     Rule("bot.github", only=("bot.github", "bot.settings", "bot.logs", "bot.logcontext")),
-    Rule("bot.status", may_not=WORKFLOW),
-    Rule("bot.files", may_not=WORKFLOW),
+    Rule("bot.status", may_not=WORKFLOW_AND_COMMANDS),
+    Rule("bot.files", may_not=WORKFLOW_AND_COMMANDS),
     Rule("bot.workflow", may_not=("bot.commands",)),
-    Rule("bot.queue", may_not=WORKFLOW, exempt=("bot.queue.jobs",)),
-    Rule("bot.web", may_not=WORKFLOW),
+    Rule("bot.queue", may_not=WORKFLOW_AND_COMMANDS, exempt=("bot.queue.jobs",)),
+    Rule("bot.web", may_not=WORKFLOW_AND_COMMANDS),
     Rule("bot.web", may_not=("bot.queue.jobs",), exempt=("bot.web.app",)),
 )
 

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
+from agents.redact import REDACTED, Redactor
 from bot.logcontext import log_context
-from bot.logs import REDACTED, configure_logging, scrub
+from bot.logs import configure_logging
 
 
 def test_json_lines_carry_context_and_hide_secrets(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,7 +39,14 @@ def test_exception_text_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
     assert "RuntimeError" in record["exception"]
 
 
+def test_a_key_after_an_escaped_newline_is_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    key = "sk-proj-" + "c" * 30
+    logging.getLogger("bot.test").info("config:\n%s\t%s", key, key)
+    assert key not in capsys.readouterr().err
+
+
 def test_private_key_blocks_and_jwts_are_scrubbed() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----"
     jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl"
-    assert scrub(f"key {pem} and {jwt}") == f"key {REDACTED} and {REDACTED}"
+    assert Redactor()(f"key {pem} and {jwt}") == f"key {REDACTED} and {REDACTED}"

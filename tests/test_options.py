@@ -107,12 +107,6 @@ def test_budget_as_quoted_text() -> None:
     assert parse_options('budget_usd: "3.33"').options.budget_usd == Decimal("3.33")
 
 
-def test_trigger_label_falls_back_to_the_setting() -> None:
-    assert DEFAULTS.effective_trigger_label("ai-orchestrator") == "ai-orchestrator"
-    custom = parse_options("trigger_label: robots").options
-    assert custom.effective_trigger_label("ai-orchestrator") == "robots"
-
-
 def test_one_pattern_without_a_list_still_forbids() -> None:
     loaded = parse_options("forbidden_paths: secrets/**\n")
     assert loaded.problem is None

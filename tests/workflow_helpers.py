@@ -4,6 +4,7 @@ what it did on the fake GitHub and in the database."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -16,8 +17,11 @@ from storage.workflow import Phase, project_phases
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.model import IssueComment, PullRequest
+from tests.scriptedmodel import ScriptedModel
+from tests.scriptedmodel.project import ScriptedProject
 
 REPO = "octo-org/hello-world"
+INTEGRATION = "ai-orchestrator/issue-1"  # the integration branch of the first issue
 OPTIONS_PATH = ".github/ai-orchestrator.yml"
 STATUS_MARK = "ai-orchestrator:status:project-"
 AUTO = "plan_approval: auto\n"  # options: the phases start without waiting for /approve
@@ -40,6 +44,17 @@ async def start_project(
     number = int(opened["issue"]["number"])
     await app.deliver(*fake.person_labels_issue(labeller, number, "ai-orchestrator"))
     await app.settle(fake)
+    return number
+
+
+async def run_approved_project(
+    app: RunningApp, fake: FakeGitHub, model: ScriptedModel, phases: int = 3
+) -> int:
+    """A scripted project of `phases` phases, started and its plan approved by a writer; runs
+    until it waits (to the end, unless the test's script stops it)."""
+    ScriptedProject(phases=phases).install(model)
+    number = await start_project(app, fake)
+    await comment(app, fake, "writer", number, "/approve")
     return number
 
 
@@ -119,3 +134,17 @@ async def retry_now(app: RunningApp) -> None:
         await session.exec(
             update(Job).where(col(Job.status) == JobStatus.QUEUED).values(run_after=utcnow())
         )
+
+
+def bare_project(**overrides: Any) -> Project:
+    """A project row with placeholder fields, for tests of one rule or one column."""
+    fields: dict[str, Any] = {
+        "installation_id": 1,
+        "repo_id": 1,
+        "owner": "o",
+        "repo": "r",
+        "issue_number": 1,
+        "issue_title": "t",
+        "started_by": "p",
+    }
+    return Project(**(fields | overrides))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx2
@@ -126,6 +126,3 @@ async def run_doctor(
     for check in checks:
         out(check.line())
     return 0 if all(check.ok for check in checks) else 1
-
-
-DoctorRunner = Callable[[], Awaitable[int]]

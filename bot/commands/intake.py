@@ -25,7 +25,7 @@ from bot.github.permissions import can_write, is_bot
 from bot.github.repo import Repo
 from bot.github.reviews import add_reaction
 from storage.db import transaction
-from storage.jobs import enqueue
+from storage.jobs import NewJob, enqueue
 from storage.projects import Project, find_project, get_project, project_for_final_pull
 from storage.types import utcnow
 from storage.workflow import phase_for_pull
@@ -45,9 +45,8 @@ async def post_reply(
     """The one reply to a comment's commands, found again by its marker (a re-run edits it)."""
     await upsert_comment(
         gh,
-        owner=project.owner,
-        repo=project.repo,
-        number=number,
+        Repo(project.owner, project.repo),
+        number,
         body=body,
         mark=marker("command", comment_id),
         comment_id=None,
@@ -96,11 +95,13 @@ async def _queue(
     assert project.id is not None
     job = await enqueue(
         session,
-        kind=COMMAND_JOB,
-        args=args,
-        project_id=project.id,
-        dedupe_key=f"{COMMAND_JOB}:{args['comment_id']}",
-        run_after=utcnow() - AHEAD,
+        NewJob(
+            kind=COMMAND_JOB,
+            args=args,
+            project_id=project.id,
+            dedupe_key=f"{COMMAND_JOB}:{args['comment_id']}",
+            run_after=utcnow() - AHEAD,
+        ),
     )
     if job is None:
         return False

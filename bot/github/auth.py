@@ -66,6 +66,3 @@ class TokenCache:
                     cached = await fetch(installation_id)
                     self._tokens[installation_id] = cached
         return cached.token
-
-    def forget(self, installation_id: int) -> None:
-        self._tokens.pop(installation_id, None)

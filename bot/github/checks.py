@@ -26,7 +26,7 @@ MAX_OUTPUT_CHARS = 65_535
 MAX_ANNOTATION_TITLE = 255
 MAX_ANNOTATION_MESSAGE_BYTES = 64 * 1024
 TRUNCATED = "\n\n… (truncated)"
-PASSING = frozenset({"success", "neutral", "skipped"})
+PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})  # of a CI check run
 
 AnnotationLevel = Literal["notice", "warning", "failure"]
 
@@ -194,7 +194,7 @@ async def ci_state(
             continue
         if run["status"] != "completed":
             pending.append(str(run["name"]))
-        elif run["conclusion"] not in PASSING:
+        elif run["conclusion"] not in PASSING_CONCLUSIONS:
             failing.append(str(run["name"]))
     # The combined `state` reads "pending" when a commit has no status at all, so each
     # status is looked at instead.

@@ -192,7 +192,6 @@ class GitHubApp:
         self._tokens = TokenCache(clock=clock)
         self._clients: dict[int, GitHubClient] = {}
         self._app_client: GitHubClient | None = None
-        self._slug: str | None = None
 
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self.app_id}, api_url={self.api_url!r})"
@@ -222,22 +221,6 @@ class GitHubApp:
             self._clients[installation_id] = client
         client.oauth_token = token  # a refreshed token replaces the old one in place
         return client
-
-    async def app_slug(self) -> str:
-        """The App's slug (`GET /app`); its own events come from `<slug>[bot]`."""
-        if self._slug is None:
-            app = await self.app_client().getitem("/app")
-            self._slug = str(app["slug"])
-        return self._slug
-
-    async def bot_login(self) -> str:
-        """The login the App acts as: `<slug>[bot]`."""
-        return f"{await self.app_slug()}[bot]"
-
-    def forget_installation(self, installation_id: int) -> None:
-        """Drop the token and client of an installation that was deleted or suspended."""
-        self._tokens.forget(installation_id)
-        self._clients.pop(installation_id, None)
 
     async def _fetch_token(self, installation_id: int) -> InstallationToken:
         data = await self.app_client().post(

@@ -11,9 +11,10 @@ from typing import Any
 from gidgethub import BadRequest
 
 from bot.github.client import GitHubClient
+from bot.github.repo import REPO_URL, Repo
 
-ISSUE_COMMENTS = "/repos/{owner}/{repo}/issues/{number}/comments"
-ISSUE_COMMENT = "/repos/{owner}/{repo}/issues/comments/{comment_id}"
+ISSUE_COMMENTS = REPO_URL + "/issues/{number}/comments"
+ISSUE_COMMENT = REPO_URL + "/issues/comments/{comment_id}"
 
 
 def marker(kind: str, key: str | int) -> str:
@@ -25,35 +26,32 @@ def with_marker(body: str, mark: str) -> str:
 
 
 async def find_marked_comment(
-    gh: GitHubClient, *, owner: str, repo: str, number: int, mark: str
+    gh: GitHubClient, repo: Repo, number: int, mark: str
 ) -> dict[str, Any] | None:
-    url_vars = {"owner": owner, "repo": repo, "number": str(number)}
-    async for comment in gh.getiter(ISSUE_COMMENTS + "{?per_page}", url_vars | {"per_page": "100"}):
+    """The issue's (or pull request's) comment whose body carries `mark`."""
+    url_vars = repo.url_vars(number=number, per_page=100)
+    async for comment in gh.getiter(ISSUE_COMMENTS + "{?per_page}", url_vars):
         if mark in (comment.get("body") or ""):
             return dict(comment)
     return None
 
 
-async def post_once(
-    gh: GitHubClient, *, owner: str, repo: str, number: int, body: str, mark: str
-) -> int:
+async def post_once(gh: GitHubClient, repo: Repo, number: int, *, body: str, mark: str) -> int:
     """Posts `body` unless a comment with `mark` exists; returns the comment's id."""
-    existing = await find_marked_comment(gh, owner=owner, repo=repo, number=number, mark=mark)
+    existing = await find_marked_comment(gh, repo, number, mark)
     if existing is not None:
         return int(existing["id"])
-    url_vars = {"owner": owner, "repo": repo, "number": str(number)}
     created = await gh.post(
-        ISSUE_COMMENTS, url_vars=url_vars, data={"body": with_marker(body, mark)}
+        ISSUE_COMMENTS, repo.url_vars(number=number), data={"body": with_marker(body, mark)}
     )
     return int(created["id"])
 
 
 async def upsert_comment(
     gh: GitHubClient,
-    *,
-    owner: str,
-    repo: str,
+    repo: Repo,
     number: int,
+    *,
     body: str,
     mark: str,
     comment_id: int | None,
@@ -61,17 +59,17 @@ async def upsert_comment(
     """Edits the marked comment in place (by id, else found by marker), or posts it once."""
     full_body = with_marker(body, mark)
     if comment_id is not None:
-        url_vars = {"owner": owner, "repo": repo, "comment_id": str(comment_id)}
+        url_vars = repo.url_vars(comment_id=comment_id)
         try:
             await gh.patch(ISSUE_COMMENT, url_vars=url_vars, data={"body": full_body})
             return comment_id
         except BadRequest as exc:
             if exc.status_code.value != 404:  # deleted by a person: post it again below
                 raise
-    existing = await find_marked_comment(gh, owner=owner, repo=repo, number=number, mark=mark)
+    existing = await find_marked_comment(gh, repo, number, mark)
     if existing is None:
-        return await post_once(gh, owner=owner, repo=repo, number=number, body=body, mark=mark)
+        return await post_once(gh, repo, number, body=body, mark=mark)
     if existing.get("body") != full_body:
-        url_vars = {"owner": owner, "repo": repo, "comment_id": str(existing["id"])}
+        url_vars = repo.url_vars(comment_id=existing["id"])
         await gh.patch(ISSUE_COMMENT, url_vars=url_vars, data={"body": full_body})
     return int(existing["id"])

@@ -81,20 +81,6 @@ async def branch_head(gh: GitHubClient, repo: Repo, branch: str) -> str | None:
     return str(data["object"]["sha"])
 
 
-async def ensure_branch(gh: GitHubClient, repo: Repo, branch: str, from_sha: str) -> str:
-    """Creates the branch at `from_sha` unless it exists; returns its head either way."""
-    try:
-        await _create_ref(gh, repo, branch, from_sha)
-    except gidgethub.BadRequest as exc:
-        if not refused_with(exc, "Reference already exists"):
-            raise
-        head = await branch_head(gh, repo, branch)
-        if head is None:  # deleted between the two requests: let the caller run again
-            raise
-        return head
-    return from_sha
-
-
 async def read_file(gh: GitHubClient, repo: Repo, path: str, ref: str) -> str | None:
     """A file's text at `ref` (branch, tag or sha); None when there is no file at that path."""
     try:

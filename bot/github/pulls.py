@@ -191,13 +191,6 @@ async def close_pull(
     if pull["state"] == "closed":
         return False
     if comment is not None:
-        await post_once(
-            gh,
-            owner=repo.owner,
-            repo=repo.name,
-            number=number,
-            body=comment,
-            mark=comment_marker("close-pull", number),
-        )
+        await post_once(gh, repo, number, body=comment, mark=comment_marker("close-pull", number))
     await gh.patch(PULL_URL, repo.url_vars(number=number), data={"state": "closed"})
     return True

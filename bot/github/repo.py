@@ -1,4 +1,4 @@
-"""What every GitHub operation of `bot.gitops` shares: the repository, the errors, URL helpers.
+"""What every GitHub operation of `bot.github` shares: the repository, the errors, URL helpers.
 
 Operations name repositories with `Repo`; they raise `GitOpsError` subclasses for the outcomes
 the workflow acts on (a branch moved under it, a PR with nothing to merge) and let every other

@@ -13,7 +13,7 @@ from typing import Any
 
 from storage import cache
 from storage.db import SessionMaker, transaction
-from storage.jobs import Job, enqueue
+from storage.jobs import Job, NewJob, enqueue
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ async def schedule_periodic(
     async with transaction(sessions) as session:
         for item in periodic:
             job = await enqueue(
-                session, kind=item.kind, args={}, dedupe_key=item.dedupe_key(moment)
+                session, NewJob(kind=item.kind, args={}, dedupe_key=item.dedupe_key(moment))
             )
             added += job is not None
     return added

@@ -21,13 +21,15 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from agents.redact import Redactor
 from bot.logcontext import log_context
-from bot.logs import scrub
 from storage.db import SessionMaker
 from storage.heartbeats import beat
 from storage.jobs import Job, JobStatus, claim, complete, fail, renew_lease, retry_later
 
 logger = logging.getLogger(__name__)
+
+SCRUB = Redactor()  # credential shapes only: `last_error` is stored in the database
 
 JobHandler = Callable[[Job, Any], Awaitable[None]]
 
@@ -76,7 +78,7 @@ def describe_error(exc: BaseException) -> str:
 
     Scrubbed of token- and key-shaped strings: it is stored in the database.
     """
-    return scrub(f"{type(exc).__name__}: {exc}")
+    return SCRUB(f"{type(exc).__name__}: {exc}")
 
 
 def _job_id(job: Job) -> int:

@@ -10,6 +10,7 @@ import hashlib
 
 from bot.deps import Deps
 from bot.github.comments import marker, upsert_comment
+from bot.github.repo import Repo
 from bot.status.render import render_status
 from bot.status.view import build_view
 from storage.db import transaction
@@ -41,9 +42,8 @@ async def ensure_status_comment(deps: Deps, project: Project, *, force: bool = F
     gh = await deps.github.installation_client(project.installation_id)
     comment_id = await upsert_comment(
         gh,
-        owner=project.owner,
-        repo=project.repo,
-        number=project.issue_number,
+        Repo(project.owner, project.repo),
+        project.issue_number,
         body=body,
         mark=status_marker(project),
         comment_id=known,

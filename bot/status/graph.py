@@ -1,7 +1,7 @@
 """The phase dependency graph as a Mermaid flowchart, each node coloured by its phase's state.
 
 GitHub renders a ```mermaid block in a comment as a diagram. Labels are untrusted phase names,
-so each is entity-encoded by `markdown_safe.mermaid_label`; node ids are ours (`P<number>`).
+so each is entity-encoded by `bot.status.markdown.mermaid_label`; node ids are ours (`P<number>`).
 A label reads `1 · Name`, not `1. Name`: recent Mermaid reads labels as Markdown, and `1. `
 would start a list, which it refuses to draw.
 """

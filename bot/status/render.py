@@ -2,7 +2,7 @@
 
 Pure: the workflow builds a `StatusView` and gets the comment's text, identical for identical
 views, so an unchanged project never edits its comment. Everything that came from a model or a
-person (phase names, criteria, notes, notices, the step) is escaped by `markdown_safe`.
+person (phase names, criteria, notes, notices, the step) is escaped by `bot.status.markdown`.
 GitHub refuses a comment over 65,536 characters; a long project drops, in order, the criteria
 details, the graph, then phases at the end of the checklist, each with a note saying so.
 """

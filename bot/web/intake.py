@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from storage.db import SessionMaker, transaction
 from storage.deliveries import NewDelivery, record_deliveries
-from storage.jobs import enqueue_many, job_row
+from storage.jobs import NewJob, enqueue_many
 
 DELIVERY_JOB = "delivery"
 
@@ -27,7 +27,7 @@ async def store_batch(sessions: SessionMaker, deliveries: list[NewDelivery]) -> 
     async with transaction(sessions) as session:
         new_ids = await record_deliveries(session, deliveries)
         jobs = [
-            job_row(
+            NewJob(
                 kind=DELIVERY_JOB,
                 args={"delivery_id": delivery_id},
                 dedupe_key=delivery_job_key(delivery_id),

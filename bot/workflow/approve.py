@@ -9,7 +9,7 @@ from typing import Any
 from bot.workflow.approval import start_work
 from bot.workflow.context import Flow
 from storage.db import transaction
-from storage.jobs import enqueue
+from storage.jobs import NewJob, enqueue
 from storage.ledger import project_spend_nanousd
 from storage.projects import Project, ProjectStatus, save_project
 from storage.states import DONE_STEPS, PLANNING_STEPS, ProjectStep
@@ -51,7 +51,8 @@ async def resume(flow: Flow, *, approve_budget: bool = True) -> None:
         for job in project.resume_jobs:
             key = f"{job['key']}:resume-{project.resumes + 1}"
             await enqueue(
-                session, kind=job["kind"], args=job["args"], project_id=flow.id, dedupe_key=key
+                session,
+                NewJob(kind=job["kind"], args=job["args"], project_id=flow.id, dedupe_key=key),
             )
         if project.status is ProjectStatus.PAUSED:
             changes["status"] = active_status(project)

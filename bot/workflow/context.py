@@ -15,7 +15,6 @@ from agents.runtime import AgentRuntime
 from agents.schemas import Architecture, MicroPhase
 from agents.validator import Validator
 from bot.deps import Deps
-from bot.files.plan_file import issue_dir
 from bot.files.project_templates import TEMPLATES, template_brief
 from bot.github.client import GitHubClient
 from bot.github.repo import Repo
@@ -72,10 +71,6 @@ class Flow:
     def rules(self) -> Rules:
         """What the transition table looks at: the merge policy and the workflow."""
         return Rules(merge_policy=self.options.merge_policy, legacy=self.legacy)
-
-    @property
-    def docs_dir(self) -> str:
-        return issue_dir(self.issue)
 
     def brief(self) -> Brief:
         """The issue as stored when the project started (later edits are not taken in)."""

@@ -23,9 +23,8 @@ async def _post(flow: Flow, phase: Phase, item: Feedback) -> None:
     body = REVIEW_ANSWER.format(author=item.author, reply=item.reply, sha=sha)
     await post_once(
         flow.gh,
-        owner=flow.repo.owner,
-        repo=flow.repo.name,
-        number=phase.pr_number,
+        flow.repo,
+        phase.pr_number,
         body=body,
         mark=marker("reply", f"{flow.id}-{item.id}"),
     )

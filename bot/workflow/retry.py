@@ -27,7 +27,7 @@ from bot.workflow.steps import PHASE_CODE, PHASE_RECOVER, PHASE_REVIEW, PHASE_RE
 from storage import cache, ledger
 from storage.cache_keys import phase_code_key, phase_review_key
 from storage.db import transaction
-from storage.jobs import enqueue
+from storage.jobs import NewJob, enqueue
 from storage.money import format_usd
 from storage.projects import Project, ProjectStatus, save_project
 from storage.states import PhaseState, ProjectStep
@@ -104,10 +104,12 @@ async def rerun_failed(
             removed = await cache.invalidate(session, project_id=flow.id, key=key)
         await enqueue(
             session,
-            kind=failed["kind"],
-            args=failed["args"],
-            project_id=flow.id,
-            dedupe_key=f"{failed['key']}:retry-{tag}"[:255],
+            NewJob(
+                kind=failed["kind"],
+                args=failed["args"],
+                project_id=flow.id,
+                dedupe_key=f"{failed['key']}:retry-{tag}"[:255],
+            ),
         )
         if phase is not None:
             before = PhaseState(failed["state"])

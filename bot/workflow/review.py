@@ -11,21 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from agents.schemas import Review
+from bot.github.checks import VALIDATOR_CHECK, upsert_check_run
 from bot.github.comments import marker
+from bot.github.reviews import post_review
 from bot.options import MergePolicy
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
 from bot.workflow.phase import all_phases, enter, load_phase, save_phase, spec_of
 from bot.workflow.repo import added_files, integration_view
 from bot.workflow.states import Event, review_event, transition
-from bot.workflow.verdict import (
-    PASSING,
-    check_annotations,
-    create_check_run,
-    create_review,
-    inline_comments,
-    review_text,
-)
+from bot.workflow.verdict import PASSING, check_annotations, inline_comments, review_text
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import ProjectStatus, save_project
@@ -65,7 +60,7 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
             if flow.legacy
             else integration_view(flow.project, await all_phases(flow))
         )
-        review_id = await create_review(
+        review_id = await post_review(
             flow.gh,
             flow.repo,
             number,
@@ -74,7 +69,7 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
             comments=comments,
             marker=marker("review", f"{flow.id}-{phase.number}-{sha}"),
             files=added_files(phase.files, base),
-            fresh=fresh,
+            find_existing=not fresh,
         )
         phase = await save_phase(
             flow, phase, review_id=review_id, began=Marker(MarkerKind.CHECK, sha)
@@ -83,16 +78,17 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
     else:
         fresh_check = False
     passed = review.verdict in PASSING
-    check_id = await create_check_run(
+    check_id = await upsert_check_run(
         flow.gh,
         flow.repo,
+        name=VALIDATOR_CHECK,
         head_sha=sha,
         conclusion="success" if passed else "failure",
         title=f"{review.verdict.value}: {review.compliance_score:g}% of the criteria",
         summary=review.summary,
         text=review_text(review, phase=phase.number, revision=0),
-        notes=check_annotations(review, comments),
-        fresh=fresh_check,
+        annotations=check_annotations(review, comments),
+        find_existing=not fresh_check,
     )
     return await save_phase(flow, phase, check_run_id=check_id)
 

@@ -8,8 +8,9 @@ from typing import Any
 from bot.deps import Deps
 from bot.github.comments import marker, post_once
 from bot.github.permissions import can_write
+from bot.github.repo import Repo
 from storage.db import transaction
-from storage.jobs import enqueue
+from storage.jobs import NewJob, enqueue
 from storage.projects import Project, ProjectCreate, create_project
 
 log = logging.getLogger(__name__)
@@ -55,19 +56,19 @@ async def start_from_issue(
     if not allowed:
         body = NOT_ALLOWED.format(user=data.started_by, label=deps.settings.trigger_label)
         mark = marker("not-allowed", delivery_id)
-        await post_once(
-            gh, owner=data.owner, repo=data.repo, number=data.issue_number, body=body, mark=mark
-        )
+        await post_once(gh, Repo(data.owner, data.repo), data.issue_number, body=body, mark=mark)
         log.info("label by %s refused: no write permission", data.started_by)
         return None
     async with transaction(deps.sessions) as session:
         project, created = await create_project(session, data)
         await enqueue(
             session,
-            kind="announce",
-            args={"project_id": project.id},
-            project_id=project.id,
-            dedupe_key=f"announce:{project.id}",
+            NewJob(
+                kind="announce",
+                args={"project_id": project.id},
+                project_id=project.id,
+                dedupe_key=f"announce:{project.id}",
+            ),
         )
     log.info("project %s %s", project.id, "created" if created else "already exists")
     return project

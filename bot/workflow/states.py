@@ -31,10 +31,10 @@ class Event(StrEnum):
     LIMIT = "revision limit reached"  # the review failed and no revision is left
     REVISE = "revision begins"
     REVISED = "new head to review"  # a revision's commit, or a head nobody reviewed yet
-    GUIDED = "manager: retry with guidance"
-    SPLIT = "manager: split"
-    GIVE_UP = "manager: skip"
-    ASK = "manager: ask a person"
+    GUIDED = "manager retries with guidance"
+    SPLIT = "manager splits it"
+    GIVE_UP = "manager skips it"
+    ASK = "manager asks a person"
     CI_REPORTED = "CI reported"
     CI_PENDING = "CI pending"
     CI_FAILED = "CI failed"

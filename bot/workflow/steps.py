@@ -12,11 +12,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.jobs import enqueue
+from storage.jobs import NewJob, enqueue
 
 PLAN = "plan"
 PLAN_FILE = "plan_file"
-START_PHASES = "start_phases"
 PHASE_CODE = "phase_code"
 PHASE_REVIEW = "phase_review"
 PHASE_REVISE = "phase_revise"
@@ -44,10 +43,12 @@ async def queue(
     revision count or what triggered it). True when the job was new."""
     job = await enqueue(
         session,
-        kind=kind,
-        args={"project_id": project_id, **args},
-        project_id=project_id,
-        dedupe_key=dedupe_key(kind, project_id, *args.values(), *tags),
-        run_after=run_after,
+        NewJob(
+            kind=kind,
+            args={"project_id": project_id, **args},
+            project_id=project_id,
+            dedupe_key=dedupe_key(kind, project_id, *args.values(), *tags),
+            run_after=run_after,
+        ),
     )
     return job is not None

@@ -1,9 +1,5 @@
-"""The validator's review and check run on GitHub, written in as few requests as possible.
-
-`bot.gitops` looks for an earlier review (by marker) or check run (by name) before writing one,
-which a resumed job needs. A job that has not begun this write before (the database says so)
-skips that look-up and writes at once; one that has, goes through `bot.gitops`.
-"""
+"""The validator's review as GitHub shows it: the review's body, its inline comments on
+lines of the phase's files, and the check run's annotations."""
 
 from __future__ import annotations
 
@@ -11,11 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents.schemas import Review, Verdict
-from bot.github.checks import VALIDATOR_CHECK, Annotation, upsert_check_run
-from bot.github.client import GitHubClient
-from bot.github.pulls import ChangedFile
-from bot.github.repo import Repo
-from bot.github.reviews import InlineComment, post_review
+from bot.github.checks import Annotation
+from bot.github.reviews import InlineComment
 from bot.status import markdown as md
 
 PASSING = frozenset({Verdict.PASS, Verdict.PASS_WITH_MINOR_ISSUES})
@@ -63,56 +56,3 @@ def inline_comments(review: Review, files: dict[str, str]) -> list[InlineComment
 def check_annotations(review: Review, comments: Sequence[InlineComment]) -> list[Annotation]:
     level: Any = "notice" if review.verdict in PASSING else "warning"
     return [Annotation(c.path, c.line, c.line, level, c.body, title="Validator") for c in comments]
-
-
-async def create_review(
-    gh: GitHubClient,
-    repo: Repo,
-    number: int,
-    *,
-    commit_sha: str,
-    body: str,
-    comments: Sequence[InlineComment],
-    marker: str,
-    files: Sequence[ChangedFile] | None,
-    fresh: bool,
-) -> int:
-    """One COMMENT review; `fresh` (never begun before) posts without looking first."""
-    return await post_review(
-        gh,
-        repo,
-        number,
-        commit_sha=commit_sha,
-        body=body,
-        comments=comments,
-        marker=marker,
-        files=files,
-        find_existing=not fresh,
-    )
-
-
-async def create_check_run(
-    gh: GitHubClient,
-    repo: Repo,
-    *,
-    head_sha: str,
-    conclusion: str,
-    title: str,
-    summary: str,
-    text: str,
-    notes: Sequence[Annotation],
-    fresh: bool,
-) -> int:
-    """The validator's check run on `head_sha`, completed; `fresh` creates it at once."""
-    return await upsert_check_run(
-        gh,
-        repo,
-        name=VALIDATOR_CHECK,
-        head_sha=head_sha,
-        conclusion=conclusion,
-        title=title,
-        summary=summary,
-        text=text,
-        annotations=notes,
-        find_existing=not fresh,
-    )

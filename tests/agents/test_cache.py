@@ -11,7 +11,7 @@ from storage import cache, costs
 from storage.cache_keys import MICRO_PHASES, phase_code_key
 from storage.db import transaction
 from storage.ledger import LLMCall
-from tests.scriptedmodel import ScriptedModel
+from tests.scriptedmodel import ScriptedModel, calls_by_phase
 from tests.scriptedmodel.driver import run_project
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import RuntimeFactory
@@ -25,10 +25,6 @@ PLAN_STEPS = [
     "manager.breakdown_review",
 ]
 PHASE_STEPS = ["developer.phase_files", "validator.review", "git.pr_text"]
-
-
-def steps_called(model: ScriptedModel, since: int) -> list[tuple[str | None, int | None]]:
-    return [(r.step, r.phase) for r in model.requests[since:]]
 
 
 async def invalidate(rt: AgentRuntime, key: str) -> list[str]:
@@ -77,7 +73,7 @@ async def test_invalidating_the_breakdown_reasks_only_what_depends_on_it(
         + [f"phase-{k}-validation_report" for k in (1, 2, 3)]
     )
     phase_calls = [(step, k) for k in (1, 2, 3) for step in PHASE_STEPS]
-    assert steps_called(scripted_model, before) == [
+    assert calls_by_phase(scripted_model, before) == [
         ("developer.breakdown", None),
         ("manager.breakdown_review", None),
         *phase_calls,
@@ -99,7 +95,7 @@ async def test_invalidating_one_phase_reasks_that_phase_its_review_and_the_summa
         "phase-2-generated_code",
         "phase-2-validation_report",
     ]
-    assert steps_called(scripted_model, before) == [
+    assert calls_by_phase(scripted_model, before) == [
         ("developer.phase_files", 2),
         ("validator.review", 2),
         ("git.pr_text", 2),

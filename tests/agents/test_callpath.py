@@ -304,6 +304,8 @@ async def test_an_api_error_is_a_provider_error_and_not_retried_as_invalid(
 
     assert len(scripted_model.requests) == 1
     assert await ledger_rows(rt) == []
+    assert [request.step for request in scripted_model.unanswered] == ["git.pr_text"]
+    scripted_model.unanswered.clear()  # seen: let the fixture's teardown pass
 
 
 async def test_a_model_without_a_price_is_refused_before_any_request(

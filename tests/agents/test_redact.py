@@ -21,6 +21,7 @@ PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc+/=\n-----END RSA 
         "sk-" + "Ab1" * 16,
         "sk-ant-api03-" + "Z9_-" * 20,
         "AKIAIOSFODNN7EXAMPLE",
+        "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl",
         PEM,
     ],
 )
@@ -34,9 +35,10 @@ def test_known_values_are_redacted_longest_first() -> None:
 
     text = redact("a hunter2-long-secret-and-more b hunter2-long-secret c short")
 
-    assert text == "a [REDACTED] b [REDACTED] c short"  # values under 8 characters are kept
+    assert text == "a [REDACTED] b [REDACTED] c short"  # values under 6 characters are kept
 
 
 def test_ordinary_text_is_untouched() -> None:
-    text = "Ask the desk about task-123 and the sketch in skeleton.py; AKIA is a prefix."
+    text = "Ask the desk about task-123, risk-assessment-and-mitigation and the sketch in "
+    text += "skeleton.py; AKIA is a prefix."
     assert Redactor(["a-real-secret"])(text) == text

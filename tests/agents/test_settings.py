@@ -15,7 +15,6 @@ from agents.settings import (
     ProviderName,
     Role,
     doctor_checks,
-    missing_keys,
 )
 from storage.cache_keys import Stage
 
@@ -99,15 +98,6 @@ def test_model_prices_merge_over_the_defaults(env: pytest.MonkeyPatch) -> None:
     )  # fmt: skip
     assert prices["llama3"].output == 0
     assert prices["claude-sonnet-4-6"].cache_write == Decimal("3.75")
-
-
-def test_missing_keys_name_the_variables_of_the_providers_in_use(env: pytest.MonkeyPatch) -> None:
-    assert missing_keys(load()) == ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]
-    env.setenv("OPENAI_API_KEY", "sk-test")
-    assert missing_keys(load()) == ["ANTHROPIC_API_KEY"]
-    env.setenv("AGENT_DEVELOPER_PROVIDER", "openai")
-    env.setenv("AGENT_DEVELOPER_MODEL", "gpt-4.1")
-    assert missing_keys(load()) == []
 
 
 def test_doctor_checks(env: pytest.MonkeyPatch) -> None:

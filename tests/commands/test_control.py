@@ -21,19 +21,16 @@ from storage.audit import Outcome
 from storage.projects import ProjectStatus
 from tests.apphelpers import RunningApp
 from tests.command_helpers import (
-    InFlight,
     audit_rows,
     body_of,
     deliver_now,
-    in_flight,
-    model_http,
     reactions,
     reply_to,
     shown,
-    step_is,
 )
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
+from tests.scriptedmodel.inflight import InFlight, step_is
 from tests.scriptedmodel.project import ScriptedProject
 from tests.workflow_helpers import (
     AUTO,
@@ -47,8 +44,6 @@ from tests.workflow_helpers import (
     set_options,
     start_project,
 )
-
-__all__ = ["in_flight", "model_http"]  # this module's model answers after in-flight actions
 
 
 async def test_pause_during_a_running_phase_stops_the_next_job_and_resume_goes_on(

@@ -25,16 +25,9 @@ from storage.audit import Outcome
 from storage.cache import CacheEntry
 from storage.projects import ProjectStatus
 from tests.apphelpers import RunningApp
-from tests.command_helpers import (
-    audit_rows,
-    body_of,
-    calls_by_phase,
-    reactions,
-    reply_to,
-    shown,
-)
+from tests.command_helpers import audit_rows, body_of, reactions, reply_to, shown
 from tests.fakegithub import FakeGitHub
-from tests.scriptedmodel import RecordedRequest, Reply, ScriptedModel
+from tests.scriptedmodel import RecordedRequest, Reply, ScriptedModel, calls_by_phase
 from tests.scriptedmodel.project import ScriptedProject
 from tests.workflow_helpers import (
     AUTO,

@@ -19,21 +19,18 @@ from storage.jobs import Job, JobStatus
 from storage.money import format_usd
 from tests.apphelpers import RunningApp
 from tests.command_helpers import (
-    InFlight,
     audit_rows,
     body_of,
     command_jobs,
     deliver_now,
-    in_flight,
-    model_http,
     reactions,
     replies_to,
     reply_to,
     said,
-    step_is,
 )
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
+from tests.scriptedmodel.inflight import InFlight, step_is
 from tests.scriptedmodel.project import ScriptedProject
 from tests.workflow_helpers import (
     AUTO,
@@ -43,8 +40,6 @@ from tests.workflow_helpers import (
     start_project,
     status_comments,
 )
-
-__all__ = ["in_flight", "model_http"]
 
 
 async def finished_project(app: RunningApp, fake: FakeGitHub, model: ScriptedModel) -> int:

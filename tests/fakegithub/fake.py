@@ -103,6 +103,11 @@ class FakeGitHub(PeopleMixin, InstallsMixin):
         self._dispatch.injections.append(Injection(method.upper(), template, reply, times))
 
 
+def since(fake: FakeGitHub, mark: int) -> list[tuple[str, str | None]]:
+    """(method, template) of every request after `mark` (a length of `fake.requests`)."""
+    return [(r.method, r.template) for r in fake.requests[mark:]]
+
+
 def standard_world(fake: FakeGitHub, app_key: KeyPair | None = None) -> FakeGitHub:
     """One App installed on octo-org, whose repo hello-world has a README on `main`.
 

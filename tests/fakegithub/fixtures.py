@@ -6,7 +6,8 @@ Imported into `tests/conftest.py`, so every test can ask for them:
   fails the test if any request violated GitHub's description;
 - `github_sleeps`: the list an injected `sleep` appends to instead of sleeping;
 - `github_app`: a `bot.github.client.GitHubApp` wired to the fake (no mutation spacing,
-  sleeps recorded).
+  sleeps recorded);
+- `gh`: that App's client for its installation on octo-org.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.github.client import GitHubApp
+from bot.github.client import GitHubApp, GitHubClient
 from tests.fakegithub.fake import FakeGitHub, standard_world
 from tests.fakegithub.openapi import OpenAPISpec, load_spec
 
@@ -54,3 +55,8 @@ async def github_app(
             mutation_spacing=0,
             sleep=record_sleep,
         )
+
+
+@pytest.fixture
+async def gh(fake_github: FakeGitHub, github_app: GitHubApp) -> GitHubClient:
+    return await github_app.installation_client(fake_github.installation_id)

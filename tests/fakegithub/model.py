@@ -207,6 +207,9 @@ class Repo:
     description: str | None = None
     git: GitStore = field(default_factory=GitStore)
     refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/main" -> commit sha
+    # commit sha -> `refs` as they were when the Git Database API made that commit: what a
+    # test compares a commit's parents with ("made on the branch's head of the time")
+    refs_when_made: dict[str, dict[str, str]] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role_name
     labels: dict[str, Label] = field(default_factory=dict)  # lower-cased name -> label
     issues: dict[int, Issue] = field(default_factory=dict)  # pull requests included

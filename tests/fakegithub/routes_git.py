@@ -150,6 +150,7 @@ def create_commit(call: Call) -> Reply:
         committer=committer,
         verified=verified,
     )
+    repo.refs_when_made.setdefault(commit.sha, dict(repo.refs))
     return Reply(201, git_commit_json(call.fake.urls, repo, commit))
 
 

@@ -158,6 +158,12 @@ class WorldMixin(FakeBase):
     def branch_sha(self, branch: str, repo: str = "octo-org/hello-world") -> str | None:
         return self.get_repo(repo).branch_sha(branch)
 
+    def branch_sha_when_made(
+        self, commit: str, branch: str, repo: str = "octo-org/hello-world"
+    ) -> str | None:
+        """Where `branch` pointed when the Git Database API made `commit` (None: no branch)."""
+        return self.get_repo(repo).refs_when_made[commit].get(f"refs/heads/{branch}")
+
     def file(self, path: str, ref: str = "main", repo: str = "octo-org/hello-world") -> str | None:
         """A file's text on a branch (or at a commit sha), None when absent."""
         found = self.get_repo(repo)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +58,11 @@ def render(**overrides: Any) -> str:
     }
     return plan_yaml(**(arguments | overrides))
 
+
+RENDER_ELSEWHERE = (
+    "import sys; from tests.files.test_plan_file import render; "
+    "sys.stdout.buffer.write(render().encode())"
+)
 
 EXPECTED = """\
 # The plan AI Orchestrator made for octo-org/hello-world#12. Generated; do not edit by hand.
@@ -111,7 +120,18 @@ def test_the_plan_file_text() -> None:
 
 
 def test_the_same_inputs_give_the_same_bytes() -> None:
-    assert render().encode() == render().encode()
+    # Another worker process (another hash seed: another order for sets of strings) writes
+    # the same bytes, so a re-run commits nothing new.
+    here = render().encode()
+    for seed in ("1", "2"):
+        there = subprocess.run(
+            [sys.executable, "-c", RENDER_ELSEWHERE],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            check=True,
+        ).stdout
+        assert there == here
     rebuilt = Architecture.model_validate_json(ARCHITECTURE.model_dump_json())
     assert render(architecture=rebuilt) == render()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.github.checks import VALIDATOR_CHECK, Annotation, CIState, ci_state, upsert_check_run
-from bot.github.client import GitHubApp, GitHubClient
+from bot.github.client import GitHubClient
 from bot.github.git import commit_files
 from bot.github.pulls import merge_pull, open_pull, pull_files
 from bot.github.repo import Repo
@@ -20,11 +20,6 @@ REPO = Repo("octo-org", "hello-world")
 INTEGRATION = "ai-orchestrator/issue-1"
 BRANCH = "ai-orchestrator/issue-1/phase-1"
 MARK = "<!-- ai-orchestrator:review:1-1-1 -->"
-
-
-@pytest.fixture
-async def gh(fake_github: FakeGitHub, github_app: GitHubApp) -> GitHubClient:
-    return await github_app.installation_client(fake_github.installation_id)
 
 
 async def run_phase(gh: GitHubClient, fake: FakeGitHub, files: int, *, first_try: bool) -> None:

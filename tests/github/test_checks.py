@@ -5,20 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.github.checks import VALIDATOR_CHECK, Annotation, CIState, ci_state, upsert_check_run
-from bot.github.client import GitHubApp, GitHubClient
+from bot.github.client import GitHubClient
 from bot.github.repo import Repo
-from tests.fakegithub import FakeGitHub
+from tests.fakegithub import FakeGitHub, since
 
 REPO = Repo("octo-org", "hello-world")
 R = "/repos/{owner}/{repo}"
 RUNS = R + "/check-runs"
 RUN = R + "/check-runs/{check_run_id}"
 RUNS_FOR_REF = R + "/commits/{ref}/check-runs"
-
-
-@pytest.fixture
-async def gh(fake_github: FakeGitHub, github_app: GitHubApp) -> GitHubClient:
-    return await github_app.installation_client(fake_github.installation_id)
 
 
 @pytest.fixture
@@ -31,10 +26,6 @@ def findings(count: int) -> list[Annotation]:
         Annotation("a.py", n, n, "warning", f"finding {n}", title=f"W{n}")
         for n in range(1, count + 1)
     ]
-
-
-def since(fake: FakeGitHub, mark: int) -> list[tuple[str, str | None]]:
-    return [(r.method, r.template) for r in fake.requests[mark:]]
 
 
 # ---- check runs -----------------------------------------------------------------------------

@@ -86,8 +86,7 @@ def test_jwt_is_rs256_backdated_and_short_lived(
 async def test_app_client_authenticates_with_a_jwt(
     fake_github: FakeGitHub, github_app: GitHubApp
 ) -> None:
-    assert await github_app.app_slug() == "ai-orchestrator"
-    assert await github_app.app_slug() == "ai-orchestrator"  # cached
+    assert (await github_app.app_client().getitem("/app"))["slug"] == "ai-orchestrator"
     assert fake_github.calls("GET", "/app") == 1
     scheme, _, credential = fake_github.requests[-1].headers["authorization"].partition(" ")
     assert scheme.lower() == "bearer"
@@ -141,7 +140,7 @@ async def test_every_request_carries_the_api_version(
     number = issue_number(fake_github)
     gh = await github_app.installation_client(fake_github.installation_id)
     await gh.post(COMMENTS, {**REPO, "issue_number": number}, data={"body": "planning…"})
-    await github_app.app_slug()
+    await github_app.app_client().getitem("/app")
     assert len(fake_github.requests) == 3
     assert {r.headers.get("x-github-api-version") for r in fake_github.requests} == {"2022-11-28"}
 

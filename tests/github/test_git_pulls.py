@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.client import GitHubApp, GitHubClient
+from bot.github.client import GitHubClient
 from bot.github.git import (
     Branch,
     branch_head,
     commit_files,
     default_branch,
-    ensure_branch,
     list_paths,
     read_file,
 )
@@ -28,7 +27,7 @@ from bot.github.pulls import (
     update_branch,
 )
 from bot.github.repo import BranchMoved, NoCommitsBetween, Repo
-from tests.fakegithub import FakeGitHub, RecordedRequest
+from tests.fakegithub import FakeGitHub, RecordedRequest, since
 
 REPO = Repo("octo-org", "hello-world")
 R = "/repos/{owner}/{repo}"
@@ -36,20 +35,16 @@ BRANCH = "ai-orchestrator/issue-1/phase-1"
 INTEGRATION = "ai-orchestrator/issue-1"
 
 
-@pytest.fixture
-async def gh(fake_github: FakeGitHub, github_app: GitHubApp) -> GitHubClient:
-    return await github_app.installation_client(fake_github.installation_id)
-
-
-def since(fake: FakeGitHub, mark: int) -> list[tuple[str, str | None]]:
-    """(method, template) of every request after `mark` (a length of `fake.requests`)."""
-    return [(r.method, r.template) for r in fake.requests[mark:]]
-
-
 def main_head(fake: FakeGitHub) -> tuple[str, str]:
     sha = fake.branch_sha("main")
     assert sha is not None
     return sha, fake.repo.git.commits[sha].tree
+
+
+async def create_branch(gh: GitHubClient, branch: str, sha: str) -> None:
+    await gh.post(
+        R + "/git/refs", REPO.url_vars(), data={"ref": f"refs/heads/{branch}", "sha": sha}
+    )
 
 
 def last(fake: FakeGitHub, method: str, template: str) -> RecordedRequest:
@@ -66,19 +61,6 @@ async def test_default_branch_and_heads(fake_github: FakeGitHub, gh: GitHubClien
     assert since(fake_github, mark) == [("GET", R), ("GET", R + "/git/ref/{ref}")]
     assert await branch_head(gh, REPO, "main") == sha
     assert await branch_head(gh, REPO, "no/such-branch") is None
-
-
-async def test_ensure_branch_twice_makes_one_ref(fake_github: FakeGitHub, gh: GitHubClient) -> None:
-    sha, _ = main_head(fake_github)
-    assert await ensure_branch(gh, REPO, INTEGRATION, sha) == sha
-    fake_github.commit_files(fake_github.repo, INTEGRATION, {"a.txt": "a\n"}, "A person's")
-    moved = fake_github.branch_sha(INTEGRATION)
-    # The second call finds the branch (and returns its head, not the sha it was asked for).
-    assert await ensure_branch(gh, REPO, INTEGRATION, sha) == moved
-    refs = [ref for ref in fake_github.repo.refs if ref.startswith("refs/heads/ai-orch")]
-    assert refs == [f"refs/heads/{INTEGRATION}"]
-    assert fake_github.calls("POST", R + "/git/refs") == 2
-    assert [r.status for r in fake_github.requests_to("POST", R + "/git/refs")] == [201, 422]
 
 
 async def test_read_file_and_list_paths(fake_github: FakeGitHub, gh: GitHubClient) -> None:
@@ -204,7 +186,7 @@ async def test_a_branch_said_new_but_made_meanwhile_is_fast_forwarded(
     fake_github: FakeGitHub, gh: GitHubClient
 ) -> None:
     parent, tree = main_head(fake_github)
-    await ensure_branch(gh, REPO, BRANCH, parent)  # e.g. by an earlier run of the job
+    await create_branch(gh, BRANCH, parent)  # e.g. by an earlier run of the job
     commit = await commit_files(
         gh,
         REPO,
@@ -316,7 +298,7 @@ async def test_open_pull_twice_is_one_pull(fake_github: FakeGitHub, gh: GitHubCl
 
 async def test_open_pull_without_commits_says_so(fake_github: FakeGitHub, gh: GitHubClient) -> None:
     sha, _ = main_head(fake_github)
-    await ensure_branch(gh, REPO, BRANCH, sha)
+    await create_branch(gh, BRANCH, sha)
     with pytest.raises(NoCommitsBetween):
         await open_pull(gh, REPO, head=BRANCH, base="main", title="Nothing", body="")
 

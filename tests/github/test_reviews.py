@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.client import GitHubApp, GitHubClient
+from bot.github.client import GitHubClient
 from bot.github.comments import marker
 from bot.github.pulls import pull_files
 from bot.github.repo import Repo
@@ -24,11 +24,6 @@ FILES = R + "/pulls/{pull_number}/files"
 BRANCH = "ai-orchestrator/issue-1/phase-1"
 MARK = marker("review", "1-phase-1-r1")
 OLD_LINES = "".join(f"line {n}\n" for n in range(1, 21))
-
-
-@pytest.fixture
-async def gh(fake_github: FakeGitHub, github_app: GitHubApp) -> GitHubClient:
-    return await github_app.installation_client(fake_github.installation_id)
 
 
 @pytest.fixture

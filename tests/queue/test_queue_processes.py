@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.queue.worker import JobRegistry, Worker
 from storage.db import SessionMaker, make_engine, make_sessionmaker, transaction
-from storage.jobs import Job, JobStatus, counts, enqueue
+from storage.jobs import Job, JobStatus, NewJob, counts, enqueue
 
 JOBS = 300
 PROJECTS = 20
@@ -76,7 +76,8 @@ async def enqueue_jobs(sessions: SessionMaker) -> set[int]:
     ids = set()
     async with transaction(sessions) as session:
         for n in range(JOBS):
-            job = await enqueue(session, kind="record", args={"n": n}, project_id=n % PROJECTS)
+            new = NewJob(kind="record", args={"n": n}, project_id=n % PROJECTS)
+            job = await enqueue(session, new)
             assert job is not None and job.id is not None
             ids.add(job.id)
     return ids

@@ -15,20 +15,20 @@ from bot.logcontext import ContextFilter, log_context
 from bot.queue.worker import JobRegistry, RetryLater, Worker, describe_error
 from storage.db import SessionMaker, make_engine, make_sessionmaker, transaction
 from storage.heartbeats import latest_beat
-from storage.jobs import Job, JobStatus, claim, complete, counts, enqueue, get_job
+from storage.jobs import Job, JobStatus, NewJob, claim, complete, counts, enqueue
 from storage.types import utcnow
 
 
 async def add(sessions: SessionMaker, kind: str = "echo", **fields: Any) -> int:
     async with transaction(sessions) as session:
-        job = await enqueue(session, kind=kind, args=fields.pop("args", {}), **fields)
+        job = await enqueue(session, NewJob(kind=kind, args=fields.pop("args", {}), **fields))
     assert job is not None and job.id is not None
     return job.id
 
 
 async def load(sessions: SessionMaker, job_id: int) -> Job:
     async with sessions() as session:
-        job = await get_job(session, job_id)
+        job = await session.get(Job, job_id)
     assert job is not None
     return job
 

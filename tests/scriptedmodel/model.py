@@ -148,16 +148,27 @@ class ScriptedModel:
                 return _as_text(rule.respond(request))
         return None
 
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content)
+    @staticmethod
+    def recorded(request: httpx2.Request) -> RecordedRequest | None:
+        """The request as a provider's call (its content read), None for any other endpoint."""
+        path = request.url.path
+        provider: Literal["openai", "anthropic"]
+        if request.method == "POST" and path.endswith("/chat/completions"):
+            provider = "openai"
+        elif request.method == "POST" and path.endswith("/v1/messages"):
+            provider = "anthropic"
+        else:
+            return None
         headers = {key.lower(): value for key, value in request.headers.items()}
-        if request.method == "POST" and request.url.path.endswith("/chat/completions"):
-            recorded = RecordedRequest("openai", request.url.path, headers, body)
+        return RecordedRequest(provider, path, headers, json.loads(request.content))
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        recorded = self.recorded(request)
+        if recorded is None:
+            return httpx2.Response(404, json={"error": f"no such endpoint {request.url.path}"})
+        if recorded.provider == "openai":
             return self._openai(recorded)
-        if request.method == "POST" and request.url.path.endswith("/v1/messages"):
-            recorded = RecordedRequest("anthropic", request.url.path, headers, body)
-            return self._anthropic(recorded)
-        return httpx2.Response(404, json={"error": f"no such endpoint {request.url.path}"})
+        return self._anthropic(recorded)
 
     def _openai(self, request: RecordedRequest) -> httpx2.Response:
         self.requests.append(request)
@@ -214,6 +225,11 @@ class ScriptedModel:
         )
         self.responses.append(payload)
         return httpx2.Response(200, json=payload, headers={"request-id": f"req_{number:06d}"})
+
+
+def calls_by_phase(model: ScriptedModel, since: int = 0) -> list[tuple[str | None, int | None]]:
+    """(step, phase) of each model request from index `since` on."""
+    return [(r.step, r.phase) for r in model.requests[since:]]
 
 
 def _cached_prefix(body: dict[str, Any]) -> str | None:

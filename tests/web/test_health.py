@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from storage.db import transaction
 from storage.heartbeats import beat
-from storage.jobs import enqueue
+from storage.jobs import NewJob, enqueue
 from storage.types import utcnow
 from tests.apphelpers import RunningApp
 
@@ -24,8 +24,8 @@ async def test_healthy_with_a_fresh_heartbeat_and_counts_jobs(app: RunningApp) -
     sessions = app.runtime.sessions
     await beat(sessions, worker_id="w1")
     async with transaction(sessions) as session:
-        await enqueue(session, kind="plan", args={}, project_id=1)
-        await enqueue(session, kind="plan", args={}, project_id=2)
+        await enqueue(session, NewJob(kind="plan", args={}, project_id=1))
+        await enqueue(session, NewJob(kind="plan", args={}, project_id=2))
     response = await app.client.get("/health")
     assert response.status_code == 200, response.text
     body = response.json()

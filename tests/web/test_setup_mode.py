@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -33,6 +32,7 @@ from bot.web.setup import (
     setup_routes,
 )
 from tests.fakegithub import FakeGitHub
+from tests.test_envfile import mode
 
 PUBLIC_URL = "https://orchestrator.example.test"
 
@@ -111,10 +111,6 @@ def start(client: TestClient) -> str:
     """Render the setup page and return the state its registration form carries."""
     action = registration_form(client.get("/").text).action
     return parse_qs(urlsplit(action).query)["state"][0]
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def written_files(env_file: Path) -> list[str]:

@@ -13,28 +13,20 @@ from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.workflow_helpers import (
+    INTEGRATION,
     REPO,
     app_pulls,
     check_runs_on,
-    comment,
     job_errors,
     phases_of,
     project_of,
     reviews_on,
+    run_approved_project,
     set_options,
     start_project,
     status_comments,
     status_text,
 )
-
-INTEGRATION = "ai-orchestrator/issue-1"
-
-
-async def run_to_the_end(app: RunningApp, fake: FakeGitHub, model: ScriptedModel) -> int:
-    ScriptedProject(phases=3).install(model)
-    number = await start_project(app, fake)
-    await comment(app, fake, "writer", number, "/approve")
-    return number
 
 
 async def test_a_labelled_issue_runs_to_the_final_pull_request(
@@ -42,7 +34,7 @@ async def test_a_labelled_issue_runs_to_the_final_pull_request(
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
-    number = await run_to_the_end(workflow_app, fake_github, scripted_model)
+    number = await run_approved_project(workflow_app, fake_github, scripted_model)
     assert await job_errors(workflow_app) == []
     *phase_pulls, final = app_pulls(fake_github)
     assert [p.head_ref for p in phase_pulls] == [f"{INTEGRATION}/phase-{k}" for k in (1, 2, 3)]
@@ -55,7 +47,9 @@ async def test_a_labelled_issue_runs_to_the_final_pull_request(
         assert reviews_on(fake_github, pull.number) == ["COMMENTED"]
         assert check_runs_on(fake_github, pull.head_sha) == ["success"]
         head = git.commits[pull.head_sha]
-        assert head.verified and head.parents[0] in git.ancestors(head.parents[0])
+        # signed by GitHub, and one commit on the integration branch's head of its time
+        integration_head = fake_github.branch_sha_when_made(head.sha, INTEGRATION)
+        assert head.verified and head.parents == (integration_head,)
         # the body ends with the manifest of what the model was given
         _, manifest = (pull.body or "").split("### What the model was given\n\n")
         assert manifest.splitlines()[0].startswith("- Files in full:")
@@ -79,14 +73,20 @@ async def test_each_phase_pull_request_has_one_commit(
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
 ) -> None:
-    await run_to_the_end(workflow_app, fake_github, scripted_model)
+    await run_approved_project(workflow_app, fake_github, scripted_model)
     git = fake_github.get_repo(REPO).git
     *phase_pulls, _ = app_pulls(fake_github)
-    for pull in phase_pulls:
+    phases = await phases_of(workflow_app)
+    for pull, phase in zip(phase_pulls, phases, strict=True):
         head = git.commits[pull.head_sha]
-        base = pull.frozen_base or ""
-        assert head.parents == (base,) or base in git.ancestors(head.parents[0])
-        assert len(head.parents) == 1
+        # exactly one parent: the integration branch's head when the commit was made (not an
+        # older one, nor a commit of its own before it), the base the phase row recorded
+        integration_head = fake_github.branch_sha_when_made(head.sha, INTEGRATION)
+        assert integration_head is not None and head.parents == (integration_head,)
+        assert (phase.base_sha, phase.head_sha) == (integration_head, head.sha)
+    # each phase starts from the integration branch once the phase before it merged
+    parents = [git.commits[pull.head_sha].parents[0] for pull in phase_pulls]
+    assert parents[1:] == [pull.merge_commit_sha for pull in phase_pulls[:-1]]
     writes = fake_github.calls("POST", "/repos/{owner}/{repo}/git/commits")
     assert writes == 4  # the plan file and one per phase
 

@@ -13,12 +13,13 @@ from bot.options import RepoOptions
 from bot.workflow.budget import BudgetExhausted, BudgetPaused, check_budget
 from storage.ledger import LLMCall
 from storage.money import usd_to_nano
-from storage.projects import Project, ProjectStatus
+from storage.projects import ProjectStatus
 from tests.apphelpers import RunningApp
 from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.workflow_helpers import (
+    bare_project,
     comment,
     job_errors,
     project_of,
@@ -43,15 +44,7 @@ async def spend_before_each_call(app: RunningApp) -> list[tuple[int, int]]:
 
 def test_the_pause_and_the_stop_are_exact_to_the_nano_dollar() -> None:
     options = RepoOptions(budget_usd=Decimal("10.00"))
-    project = Project(
-        installation_id=1,
-        repo_id=1,
-        owner="o",
-        repo="r",
-        issue_number=1,
-        issue_title="t",
-        started_by="p",
-    )
+    project = bare_project()
     pause_at = usd_to_nano("8.00")
     check_budget(project, options, pause_at - 1)
     with pytest.raises(BudgetPaused, match=r"\$8.00 of the \$10.00 budget \(80%\)"):

@@ -13,6 +13,7 @@ from tests.fakegithub import FakeGitHub
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
 from tests.workflow_helpers import (
+    INTEGRATION,
     app_pulls,
     job_errors,
     phases_of,
@@ -24,7 +25,6 @@ from tests.workflow_helpers import (
 )
 
 PLAN_FILE = ".ai-orchestrator/issue-1/plan.yaml"
-INTEGRATION = "ai-orchestrator/issue-1"
 
 
 async def test_plan_is_committed_shown_and_waits_for_approval(

@@ -23,12 +23,11 @@ from tests.workflow_helpers import (
     REPO,
     app_pulls,
     check_runs_on,
-    comment,
     job_errors,
     phases_of,
     project_of,
     reviews_on,
-    start_project,
+    run_approved_project,
     status_text,
 )
 
@@ -59,13 +58,6 @@ def fail_phase(model: ScriptedModel, phase: int, project: ScriptedProject) -> No
     model.script("validator.review", answer)
 
 
-async def run(app: RunningApp, fake: FakeGitHub, model: ScriptedModel, phases: int = 3) -> int:
-    ScriptedProject(phases=phases).install(model)
-    number = await start_project(app, fake)
-    await comment(app, fake, "writer", number, "/approve")
-    return number
-
-
 async def test_a_failing_review_leads_to_a_revision_commit_and_a_second_review(
     workflow_app: RunningApp,
     fake_github: FakeGitHub,
@@ -75,12 +67,16 @@ async def test_a_failing_review_leads_to_a_revision_commit_and_a_second_review(
     edit = Edit(path=SERVICE, search=FIRST_LINE, replace=FIRST_LINE + "\n# Results sorted by id.")
     revision = Revision(summary="Sorted.", edits=[edit], new_files=[], replies=[])
     scripted_model.script("developer.revise", revision)
-    await run(workflow_app, fake_github, scripted_model)
+    await run_approved_project(workflow_app, fake_github, scripted_model)
     assert await job_errors(workflow_app) == []
     first = app_pulls(fake_github)[0]
     repo = fake_github.get_repo(REPO)
     head = repo.git.commits[first.head_sha]
-    before = head.parents[0]
+    # the revision is one commit on the reviewed one, which is one on the integration branch
+    before = fake_github.branch_sha_when_made(head.sha, first.head_ref)
+    assert before is not None and head.parents == (before,)
+    integration_head = fake_github.branch_sha_when_made(before, first.base_ref)
+    assert repo.git.commits[before].parents == (integration_head,)
     assert reviews_on(fake_github, first.number) == ["COMMENTED", "COMMENTED"]
     assert check_runs_on(fake_github, before) == ["failure"]
     assert check_runs_on(fake_github, first.head_sha) == ["success"]
@@ -103,7 +99,7 @@ async def test_at_the_revision_limit_the_manager_skips_the_phase(
 ) -> None:
     project = ScriptedProject(phases=3)
     fail_phase(scripted_model, 2, project)
-    await run(workflow_app, fake_github, scripted_model)
+    await run_approved_project(workflow_app, fake_github, scripted_model)
     assert await job_errors(workflow_app) == []
     phases = await phases_of(workflow_app)
     assert [p.state for p in phases] == ["merged", "skipped", "merged"]
@@ -129,7 +125,7 @@ async def test_guidance_once_then_the_manager_asks_a_person(
         question="Should results be sorted by date instead?",
     )
     scripted_model.script("manager.recovery", retry)
-    number = await run(workflow_app, fake_github, scripted_model, phases=2)
+    number = await run_approved_project(workflow_app, fake_github, scripted_model, phases=2)
     phases = await phases_of(workflow_app)
     assert [p.state for p in phases] == ["waiting_human", "planned"]
     # the guided revision changed nothing: the manager's second decision (the same question,
@@ -156,7 +152,7 @@ async def test_the_manager_splits_a_failing_phase_into_smaller_ones(
         question="",
     )
     scripted_model.script("manager.recovery", split)
-    await run(workflow_app, fake_github, scripted_model)
+    await run_approved_project(workflow_app, fake_github, scripted_model)
     assert await job_errors(workflow_app) == []
     phases = {p.number: p for p in await phases_of(workflow_app)}
     assert {n: p.state for n, p in phases.items()} == {

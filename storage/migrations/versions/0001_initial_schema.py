@@ -293,3 +293,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_cache_entries_expires_at"), table_name="cache_entries")
     op.drop_table("cache_entries")
     # ### end Alembic commands ###
+    # Dropping the tables leaves PostgreSQL's enum types behind (a no-op on SQLite); without
+    # this an upgrade after the downgrade fails with "type already exists".
+    for name in ("projectstatus", "deliverystatus"):
+        sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)

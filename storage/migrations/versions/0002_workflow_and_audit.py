@@ -292,3 +292,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_log_created_at"), table_name="audit_log")
     op.drop_table("audit_log")
     # ### end Alembic commands ###
+    # Dropping the table leaves PostgreSQL's enum type behind (a no-op on SQLite); without this
+    # an upgrade after the downgrade fails with "type already exists".
+    sa.Enum(name="outcome").drop(op.get_bind(), checkfirst=True)
