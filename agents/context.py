@@ -24,12 +24,35 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
+def _code_list(paths: Iterable[str]) -> str:
+    return ", ".join(f"`{path}`" for path in paths) or "none"
+
+
+@dataclass(frozen=True)
+class InstructionUse:
+    """The repository's instruction files (AGENTS.md and the like) a prompt showed, the one
+    nearest to the phase's files, and those left out for their token budget."""
+
+    files: tuple[str, ...] = ()
+    nearest: str | None = None
+    left_out: tuple[str, ...] = ()
+
+    def markdown(self) -> str:
+        line = f"- Repository instructions: {_code_list(self.files)}"
+        if self.nearest is not None:
+            line += f" (nearest to this phase: `{self.nearest}`)"
+        if self.left_out:
+            line += f"; left out for the token budget: {_code_list(self.left_out)}"
+        return line
+
+
 @dataclass(frozen=True)
 class PromptManifest:
     full: tuple[str, ...] = ()
     signatures: tuple[str, ...] = ()
     omitted: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # named without signatures: not relevant to the task
+    instructions: InstructionUse = InstructionUse()
 
     def markdown(self) -> str:
         """The list a PR body ends with: what the model was given."""
@@ -40,10 +63,8 @@ class PromptManifest:
         ]
         if self.paths:
             parts.insert(2, ("Files named by path only", self.paths))
-        return "\n".join(
-            f"- {title}: {', '.join(f'`{p}`' for p in paths) if paths else 'none'}"
-            for title, paths in parts
-        )
+        lines = [f"- {title}: {_code_list(paths)}" for title, paths in parts]
+        return "\n".join([*lines, self.instructions.markdown()])
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from agents.agent import Agent, round_step
 from agents.callpath import CallResult
 from agents.context import focus_files
-from agents.inputs import Brief, PersonComment, PhaseNote, Plan
+from agents.inputs import Brief, CIFailure, PersonComment, PhaseNote, Plan
 from agents.schemas import (
     Architecture,
     Brainstorm,
@@ -36,7 +36,10 @@ class Developer(Agent):
     async def architecture(
         self, project_id: int, brief: Brief, features: Brainstorm
     ) -> CallResult[Architecture]:
-        prompt = self.render("developer.architecture", {"brief": brief, "features": features})
+        variables = {"brief": brief, "features": features}
+        prompt = self.render(
+            "developer.architecture", variables, instructions=brief.instructions.use()
+        )
         return await self.ask(Architecture, prompt, project_id=project_id, key=ARCHITECTURE)
 
     async def breakdown(
@@ -72,7 +75,13 @@ class Developer(Agent):
         prompt shows in full only what the phase changes, imports or names."""
         focus = focus_files(repo, phase.files_to_create, _task_text(phase))
         variables = {"plan": plan, "phase": phase, "notes": list(notes)}
-        prompt = self.render("developer.phase_files", variables, repo=repo, focus=focus)
+        prompt = self.render(
+            "developer.phase_files",
+            variables,
+            repo=repo,
+            focus=focus,
+            instructions=plan.instructions.use(phase),
+        )
         return await self.ask(
             PhaseFiles, prompt, project_id=project_id, key=phase_code_key(phase.id), phase=phase.id
         )
@@ -101,7 +110,12 @@ class Developer(Agent):
             "comments": list(comments),
         }
         prompt = self.render(
-            "developer.revise", variables, repo=repo, focus=focus, always=list(phase_paths)
+            "developer.revise",
+            variables,
+            repo=repo,
+            focus=focus,
+            always=list(phase_paths),
+            instructions=plan.instructions.use(phase),
         )
         return await self.ask(
             Revision,
@@ -109,5 +123,44 @@ class Developer(Agent):
             project_id=project_id,
             key=phase_code_key(phase.id),
             step=f"{prompt.step}.{revision}",
+            phase=phase.id,
+        )
+
+    async def fix_ci(
+        self,
+        project_id: int,
+        plan: Plan,
+        phase: MicroPhase,
+        *,
+        head_sha: str,
+        failures: Sequence[CIFailure],
+        repo: Mapping[str, str],
+        phase_paths: Sequence[str],
+        round: int,
+        rounds: int,
+        guidance: str = "",
+    ) -> CallResult[Revision]:
+        """Edits that make the failing checks pass. The cache entry is named by the head
+        commit and keyed by the prompt, so the same failure at the same head is answered
+        from the cache, and a new head or new output asks again."""
+        text = "\n".join([_task_text(phase), *(f.log or f.summary for f in failures)])
+        focus = focus_files(repo, phase_paths, text)
+        variables = {
+            "plan": plan,
+            "phase": phase,
+            "failures": list(failures),
+            "round": round,
+            "rounds": rounds,
+            "guidance": guidance,
+        }
+        prompt = self.render(
+            "developer.fix_ci", variables, repo=repo, focus=focus, always=list(phase_paths)
+        )
+        return await self.ask(
+            Revision,
+            prompt,
+            project_id=project_id,
+            key=phase_code_key(phase.id),
+            step=f"{prompt.step}.{head_sha[:12]}",
             phase=phase.id,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from agents.instructions import Instructions
 from agents.schemas import Architecture, MicroPhase
 
 
@@ -18,6 +19,8 @@ class Brief(Input):
     title: str
     body: str
     template: str | None = None  # web_app, api_service, data_pipeline
+    # The repository's instructions for agents, for the architecture step's stable part.
+    instructions: Instructions = Instructions()
 
 
 class Plan(Input):
@@ -25,6 +28,8 @@ class Plan(Input):
 
     architecture: Architecture
     phases: list[MicroPhase]
+    # The repository's instructions for agents, from the default branch at the start.
+    instructions: Instructions = Instructions()
 
     def phase(self, phase_id: int) -> MicroPhase:
         for phase in self.phases:
@@ -51,3 +56,22 @@ class PersonComment(Input):
     body: str
     path: str | None = None
     line: int | None = None
+
+
+class CIAnnotation(Input):
+    path: str
+    line: int | None = None
+    message: str
+
+
+class CIFailure(Input):
+    """A check that failed on the phase's head, as CI reported it. Untrusted (CI output can
+    hold anything the code under test printed): rendered only as data, in the changing part."""
+
+    name: str
+    conclusion: str
+    title: str = ""
+    summary: str = ""
+    text: str = ""
+    annotations: list[CIAnnotation] = []
+    log: str = ""  # the excerpt of the job's log around the failure

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jinja2
 
-from agents.context import FileContext, PromptManifest, estimate_tokens, select_files
+from agents.context import (
+    FileContext,
+    InstructionUse,
+    PromptManifest,
+    estimate_tokens,
+    select_files,
+)
 from agents.errors import UnknownTemplate
 
 STEP_MARKER = "[step: {step}]"
@@ -88,11 +94,13 @@ class PromptBuilder:
         focus: list[str] | None = None,
         always: list[str] | None = None,
         relevant: set[str] | None = None,
+        instructions: InstructionUse | None = None,
     ) -> Prompt:
         """The prompt of `step`. With `repo`, the changing part also gets the file context:
         `always` and then `focus` in full, the rest as signatures, within the token budget
         left after the rest of the changing part; with `relevant`, only those files get
-        signatures and the others are named by path."""
+        signatures and the others are named by path. `instructions` names, in the manifest,
+        the repository's instruction files the template showed."""
         stable = self._block(step, "stable", variables)
         files = FileContext()
         if repo is not None:
@@ -107,4 +115,5 @@ class PromptBuilder:
             )
         changing = self._block(step, "changing", {**variables, "files": files})
         marker = STEP_MARKER.format(step=step)
-        return Prompt(step, stable, f"{marker}\n{changing}", files.manifest)
+        manifest = replace(files.manifest, instructions=instructions or InstructionUse())
+        return Prompt(step, stable, f"{marker}\n{changing}", manifest)

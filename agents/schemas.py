@@ -9,6 +9,7 @@ are validators, so their failure goes back to the model in the one retry like an
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -70,11 +71,31 @@ class Component(Answer):
     responsibilities: list[str]
 
 
+class Commands(Answer):
+    """What CI runs on a fresh machine that has only the language's toolchain."""
+
+    setup: list[str] = Field(
+        description="shell commands, one per item, that install the dependencies, in order"
+    )
+    test: list[str] = Field(
+        description="shell commands, one per item, that run the whole test suite, e.g. pytest"
+    )
+
+
 class Architecture(Answer):
     system_overview: str
     technology_stack: list[StackItem]
     components: list[Component]
     coding_standards: list[str]
+    commands: Commands
+
+    @model_validator(mode="before")
+    @classmethod
+    def _commands_named_later(cls, data: Any) -> Any:
+        # Plans stored (or plan files committed) before the field existed still read back.
+        if isinstance(data, dict) and "commands" not in data:
+            return {**data, "commands": {"setup": [], "test": []}}
+        return data
 
     def stack(self) -> dict[str, str]:
         return {item.area: item.choice for item in self.technology_stack}

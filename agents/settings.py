@@ -5,18 +5,23 @@ Names are the environment variables, case-insensitive: `AGENT_DEVELOPER_MODEL`,
 `OPENAI_API_KEY`, `ANTHROPIC_BASE_URL`, `MODEL_PRICES` (JSON), … The keys and base URLs are the
 very variables the official SDKs read, so an OpenAI-compatible server (vLLM, Ollama,
 LM Studio) serves a role through `OPENAI_BASE_URL`.
+
+A role's provider is `AGENT_<ROLE>_PROVIDER`, else `AGENT_PROVIDER` (every role on one
+provider), else the design's team (OpenAI, with Anthropic for the developer); its model is
+`AGENT_<ROLE>_MODEL`, else that provider's default model.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.errors import ProviderKeyMissing
 from storage.cache_keys import Stage
@@ -37,8 +42,16 @@ class ProviderName(StrEnum):
 
 KEY_VARIABLES = {ProviderName.OPENAI: "OPENAI_API_KEY", ProviderName.ANTHROPIC: "ANTHROPIC_API_KEY"}
 
-DEFAULT_OPENAI_MODEL = "gpt-4.1"
-DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODELS = {ProviderName.OPENAI: "gpt-4.1", ProviderName.ANTHROPIC: "claude-sonnet-4-6"}
+# The design's team: the developer writes code with Anthropic, every other role uses OpenAI.
+DEFAULT_PROVIDERS = {
+    Role.MANAGER: ProviderName.OPENAI,
+    Role.DEVELOPER: ProviderName.ANTHROPIC,
+    Role.VALIDATOR: ProviderName.OPENAI,
+    Role.GIT: ProviderName.OPENAI,
+    Role.INTEGRATION: ProviderName.OPENAI,
+}
+DEFAULT = "default"  # where a role's provider or model came from when no setting chose it
 
 
 class ModelPrice(BaseModel):
@@ -89,29 +102,34 @@ class RoleSettings:
     model: str
     temperature: float | None
     max_tokens: int
+    # The variables that chose the provider and the model, or DEFAULT, for `doctor`.
+    provider_from: str = DEFAULT
+    model_from: str = DEFAULT
 
 
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    agent_manager_provider: ProviderName = ProviderName.OPENAI
-    agent_manager_model: str = DEFAULT_OPENAI_MODEL
+    # Unset (None) per-role providers and models are resolved in `role()`.
+    agent_provider: ProviderName | None = None
+    agent_manager_provider: ProviderName | None = None
+    agent_manager_model: str | None = None
     agent_manager_temperature: float | None = Field(default=0.3, ge=0, le=2)
     agent_manager_max_tokens: int = Field(default=4000, ge=1)
-    agent_developer_provider: ProviderName = ProviderName.ANTHROPIC
-    agent_developer_model: str = DEFAULT_ANTHROPIC_MODEL
+    agent_developer_provider: ProviderName | None = None
+    agent_developer_model: str | None = None
     agent_developer_temperature: float | None = Field(default=0.7, ge=0, le=2)
     agent_developer_max_tokens: int = Field(default=16000, ge=1)
-    agent_validator_provider: ProviderName = ProviderName.OPENAI
-    agent_validator_model: str = DEFAULT_OPENAI_MODEL
+    agent_validator_provider: ProviderName | None = None
+    agent_validator_model: str | None = None
     agent_validator_temperature: float | None = Field(default=0.2, ge=0, le=2)
     agent_validator_max_tokens: int = Field(default=4000, ge=1)
-    agent_git_provider: ProviderName = ProviderName.OPENAI
-    agent_git_model: str = DEFAULT_OPENAI_MODEL
+    agent_git_provider: ProviderName | None = None
+    agent_git_model: str | None = None
     agent_git_temperature: float | None = Field(default=0.3, ge=0, le=2)
     agent_git_max_tokens: int = Field(default=4000, ge=1)
-    agent_integration_provider: ProviderName = ProviderName.OPENAI
-    agent_integration_model: str = DEFAULT_OPENAI_MODEL
+    agent_integration_provider: ProviderName | None = None
+    agent_integration_model: str | None = None
     agent_integration_temperature: float | None = Field(default=0.3, ge=0, le=2)
     agent_integration_max_tokens: int = Field(default=4000, ge=1)
 
@@ -134,7 +152,9 @@ class AgentSettings(BaseSettings):
     cache_ttl_phase_review_hours: float = Field(default=72, gt=0)
     cache_ttl_integration_hours: float = Field(default=24, gt=0)
 
-    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    # NoDecode: the validator below parses the JSON, so a typo is a ValidationError naming
+    # MODEL_PRICES rather than pydantic-settings' own exception.
+    model_prices: Annotated[dict[str, ModelPrice], NoDecode] = Field(default_factory=dict)
     # The changing part of a prompt (file map and files) is cut to this many tokens.
     agent_context_tokens: int = Field(default=24000, ge=1000)
 
@@ -147,6 +167,26 @@ class AgentSettings(BaseSettings):
             return None
         return value
 
+    @field_validator(
+        "agent_provider",
+        *(f"agent_{role.value}_{part}" for role in Role for part in ("provider", "model")),
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # `AGENT_PROVIDER=` (an empty variable from a compose file) means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("model_prices", mode="before")
+    @classmethod
+    def _prices_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+
     @field_validator("openai_base_url", "anthropic_base_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -154,12 +194,27 @@ class AgentSettings(BaseSettings):
 
     def role(self, role: Role) -> RoleSettings:
         prefix = f"agent_{role.value}_"
+        provider, provider_from = self._provider(role)
+        model: str | None = getattr(self, prefix + "model")
         return RoleSettings(
-            provider=getattr(self, prefix + "provider"),
-            model=getattr(self, prefix + "model"),
+            provider=provider,
+            model=model or DEFAULT_MODELS[provider],
             temperature=getattr(self, prefix + "temperature"),
             max_tokens=getattr(self, prefix + "max_tokens"),
+            provider_from=provider_from,
+            model_from=f"{prefix}model".upper() if model else DEFAULT,
         )
+
+    def _provider(self, role: Role) -> tuple[ProviderName, str]:
+        """The role's provider and the variable that chose it: the role's own, then the one
+        for every role, then the design's default."""
+        name = f"agent_{role.value}_provider"
+        own: ProviderName | None = getattr(self, name)
+        if own is not None:
+            return own, name.upper()
+        if self.agent_provider is not None:
+            return self.agent_provider, "AGENT_PROVIDER"
+        return DEFAULT_PROVIDERS[role], DEFAULT
 
     def providers_in_use(self) -> list[ProviderName]:
         used = {self.role(role).provider for role in Role}
@@ -200,25 +255,3 @@ class AgentSettings(BaseSettings):
 
 def key_missing_error(role: Role, provider: ProviderName) -> ProviderKeyMissing:
     return ProviderKeyMissing(f"role {role} uses {provider}: set {KEY_VARIABLES[provider]}")
-
-
-def doctor_checks(settings: AgentSettings) -> list[tuple[str, bool, str]]:
-    """(name, ok, hint) lines for `doctor`: each provider's key, then each role's model."""
-    checks: list[tuple[str, bool, str]] = []
-    for provider in settings.providers_in_use():
-        roles = ", ".join(role.value for role in Role if settings.role(role).provider is provider)
-        variable = KEY_VARIABLES[provider]
-        if settings.has_key(provider):
-            where = settings.base_url(provider) or "the official endpoint"
-            checks.append((variable, True, f"set; {roles} call {where}"))
-        else:
-            checks.append((variable, False, f"not set: role(s) {roles} use {provider}"))
-    prices = settings.prices()
-    for role in Role:
-        chosen = settings.role(role)
-        if chosen.model in prices:
-            checks.append((f"agent {role.value}", True, f"{chosen.provider} {chosen.model}"))
-        else:
-            hint = f"{chosen.provider} {chosen.model}: no price; add it to MODEL_PRICES"
-            checks.append((f"agent {role.value}", False, hint))
-    return checks

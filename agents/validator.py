@@ -61,7 +61,12 @@ class Validator(Agent):
         # the repository is named by path only.
         relevant = imported_by(merged, changed) | set(mentioned_paths(phase.description, merged))
         prompt = self.render(
-            "validator.review", variables, repo=merged, always=sorted(changed), relevant=relevant
+            "validator.review",
+            variables,
+            repo=merged,
+            always=sorted(changed),
+            relevant=relevant,
+            instructions=plan.instructions.use(phase),
         )
         return await self.ask(
             Review,

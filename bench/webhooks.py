@@ -2,9 +2,9 @@
 
 Starts `ai-orchestrator serve` (web server and worker in one process, SQLite by default, or
 DATABASE_URL) and a bare Starlette endpoint that only answers 200, both under uvicorn on
-loopback, then posts the shared example payloads, signed, from a concurrent client to each for
-a fixed count. Prints deliveries per second and p50/p99 acknowledgement latency for both and
-the ratio; the last line is one JSON object.
+loopback, then posts GitHub's example payloads (those of `tests.githubdata.DELIVERED_EVENTS`),
+signed, from a concurrent client to each for a fixed count. Prints deliveries per second and
+p50/p99 acknowledgement latency for both and the ratio; the last line is one JSON object.
 
     python bench/webhooks.py [--count 3000] [--concurrency 8] [--mode serve|web]
 """
@@ -31,8 +31,10 @@ import httpx2
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "github" / "webhooks"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
+
+from tests.githubdata import delivered_examples
+
 SECRET = "bench-webhook-secret"
 BARE_APP = """
 from starlette.applications import Starlette
@@ -54,10 +56,7 @@ def free_port() -> int:
 
 
 def payloads() -> list[tuple[str, bytes]]:
-    out = []
-    for path in sorted(SHARED.glob("*.json")):
-        out += [(path.stem, json.dumps(p).encode()) for p in json.loads(path.read_text())]
-    return out
+    return [(event, json.dumps(payload).encode()) for event, payload in delivered_examples()]
 
 
 def private_key_pem() -> str:

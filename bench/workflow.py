@@ -46,7 +46,6 @@ from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import FakeClock, agent_settings
 
 SIZES = (3, 6, 12, 24)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 OPTIONS = "plan_approval: auto\nmax_phases: 30\n"
 
 
@@ -135,7 +134,7 @@ async def _drive(app: RunningApp, fake: FakeGitHub, run: Run) -> None:
 
 
 async def run_project(project: ScriptedProject, directory: Path) -> Run:
-    fake = standard_world(FakeGitHub(load_spec(SHARED / "github" / "rest-api.json")))
+    fake = standard_world(FakeGitHub(load_spec()))
     github_time, model_time = Stopwatch(), Stopwatch()
     fake.transport = httpx2.MockTransport(github_time.wrap(fake._dispatch.handle))
     model = ScriptedModel()

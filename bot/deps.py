@@ -54,6 +54,8 @@ AgentFactory = Callable[[Settings, SessionMaker], AgentRuntime]
 
 
 def build_agents(settings: Settings, sessions: SessionMaker) -> AgentRuntime:
-    """The agents' runtime from the environment (`AgentSettings`), scrubbing the App's secrets
-    from every prompt. The SDKs make their own HTTP clients, with the agents' long timeout."""
-    return build_runtime(AgentSettings(), sessions, secrets=secret_values(settings))
+    """The agents' runtime from the environment and the app's env file (`AgentSettings`),
+    scrubbing the App's secrets from every prompt. The SDKs make their own HTTP clients, with
+    the agents' long timeout."""
+    agents = AgentSettings(_env_file=settings.env_file_path)
+    return build_runtime(agents, sessions, secrets=secret_values(settings))

@@ -20,6 +20,9 @@ from agents.redact import Redactor
 from bot.logcontext import ContextFilter
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Attributes never written out: the LogRecord's own, and uvicorn's `color_message` (the message
+# again, with ANSI colour escapes), which would repeat every line with escapes in it.
+_HIDDEN = frozenset(_STANDARD | {"color_message"})
 
 
 class JSONFormatter(logging.Formatter):
@@ -36,7 +39,7 @@ class JSONFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        document.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
+        document.update({key: value for key, value in vars(record).items() if key not in _HIDDEN})
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return self.redact(json.dumps(document, default=str))
@@ -51,7 +54,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD and v is not None}
+        extra = {k: v for k, v in vars(record).items() if k not in _HIDDEN and v is not None}
         if extra:
             line += "  " + " ".join(f"{k}={v}" for k, v in extra.items())
         return self.redact(line)

@@ -54,6 +54,24 @@ class MergePolicy(StrEnum):
     HUMAN = "human"
 
 
+class CIOptions(BaseModel):
+    """The `ci:` block: which checks count beside the branch's own rules, how long to wait for
+    CI to show up after a push, how many red builds the developer fixes, and whether a
+    repository without CI gets the app's templated workflow."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    required_checks: list[str] = Field(default_factory=list)
+    grace_seconds: int = Field(default=60, ge=0, le=3600, strict=True)
+    max_fixes: int = Field(default=3, ge=0, le=10, strict=True)
+    generate: bool = Field(default=True, strict=True)
+
+    @field_validator("required_checks", mode="before")
+    @classmethod
+    def _name_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class RepoOptions(BaseModel):
     """Every key of `.github/ai-orchestrator.yml`. Integers are strict so `true` is no count."""
 
@@ -76,6 +94,7 @@ class RepoOptions(BaseModel):
     max_file_bytes: int = Field(default=200_000, ge=1, le=10_000_000, strict=True)
     max_jobs_per_hour: int = Field(default=120, ge=1, le=100_000, strict=True)
     max_model_calls: int = Field(default=400, ge=1, le=1_000_000, strict=True)
+    ci: CIOptions = Field(default_factory=CIOptions)
 
     @field_validator("budget_usd", "pause_at_fraction", mode="before")
     @classmethod

@@ -8,10 +8,12 @@ never shows a traceback for a typo.
 from __future__ import annotations
 
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,7 @@ from storage.db import DatabaseURLError, async_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./ai-orchestrator.db"
 ENV_FILE = ".env"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -57,6 +60,12 @@ class Settings(BaseSettings):
     # GitHub asks for serial mutating requests at least a second apart, per installation.
     github_mutation_spacing: float = Field(default=1.0, ge=0)
     public_url: str | None = Field(default=None, description="URL GitHub reaches this server at")
+    # A smee.io channel (https://smee.io/<channel>) the app reads webhooks from, for a server
+    # GitHub cannot reach (bot/web/proxy.py).
+    webhook_proxy_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/\S*$")
+    # Whether setup mode writes the new App's credentials to the env file; unset: yes, except
+    # on platforms whose disk is thrown away (bot/web/registration.py).
+    setup_write_env: bool | None = None
     database_url: str = DEFAULT_DATABASE_URL
     trigger_label: str = "ai-orchestrator"
     host: str = "127.0.0.1"
@@ -77,6 +86,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("database_url")
     @classmethod
@@ -132,11 +148,20 @@ class Settings(BaseSettings):
 
 
 def describe_error(exc: ValidationError) -> str:
-    """One line naming the first bad setting and what is wrong with it."""
+    """One line naming the first bad setting and what is wrong with it; inside a JSON setting,
+    the path to the bad value follows the name (`MODEL_PRICES: my-model.input: …`)."""
     error = exc.errors()[0]
-    location = "_".join(str(part) for part in error["loc"]).upper()
+    name, *path = [str(part) for part in error["loc"]] or [""]
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{location}: {message}" if location else message
+    where = ": ".join(part for part in (name.upper(), ".".join(path)) if part)
+    return f"{where}: {message}" if where else message
+
+
+def describe_source_error(exc: pydantic_settings.SettingsError) -> str:
+    """pydantic-settings' own failure (a complex value that is not JSON) as one line."""
+    match = re.search(r'field "(\w+)"', str(exc))
+    name = match.group(1).upper() if match else "a setting"
+    return f"{name}: not valid JSON"
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -151,3 +176,5 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(f"invalid setting {describe_error(exc)}") from None
+    except pydantic_settings.SettingsError as exc:
+        raise SettingsError(f"invalid setting {describe_source_error(exc)}") from None

@@ -8,23 +8,33 @@ write to the same file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+# A check that waits longer than this for PostgreSQL is waiting for a server that is not there.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class DatabaseURLError(ValueError):
     """DATABASE_URL names a database this app cannot use."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened or reached; the message is one line, without a password."""
 
 
 def _parse(url: str) -> URL:
@@ -38,7 +48,17 @@ def _parse(url: str) -> URL:
         raise DatabaseURLError(
             f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql"
         )
+    if parsed.get_backend_name() == "postgresql" and not _database_name(parsed):
+        # libpq would fall back to a database named after the user, and migrate that.
+        raise DatabaseURLError(
+            "names no database; put its name after the host: postgresql://user@host:5432/NAME"
+        )
     return parsed
+
+
+def _database_name(parsed: URL) -> str | None:
+    name = parsed.database or parsed.query.get("dbname")
+    return name if isinstance(name, str) else None
 
 
 def async_url(url: str) -> str:
@@ -57,6 +77,57 @@ def sync_url(url: str) -> str:
 
 def is_postgres(url: str) -> bool:
     return _parse(url).get_backend_name() == "postgresql"
+
+
+def display_url(url: str) -> str:
+    """The URL as a message may show it: the password masked."""
+    return _parse(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for PostgreSQL and in-memory SQLite."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def sync_engine(url: str) -> Engine:
+    """A sync engine for one short task (Alembic, checks): no pool, a short connect timeout."""
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if is_postgres(url) else {}
+    return create_engine(sync_url(url), poolclass=NullPool, connect_args=connect_args)
+
+
+def unavailable(url: str, exc: DBAPIError) -> DatabaseUnavailable:
+    """The driver's error as one line: libpq's first line, without its "FATAL:" noise."""
+    lines = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+    reason = lines[0].removeprefix("connection failed: ").replace("FATAL:  ", "")
+    return DatabaseUnavailable(f"cannot open {display_url(url)}: {reason}")
+
+
+def check_reachable(url: str) -> None:
+    """Raises DatabaseUnavailable unless the database can be opened. A SQLite file need not
+    exist yet (migrations create it), but its folder must, writable; nothing is created."""
+    path = sqlite_file(url)
+    if path is not None:
+        _check_folder(path.absolute().parent)
+    elif is_postgres(url):
+        engine = sync_engine(url)
+        try:
+            with engine.connect():
+                pass
+        except DBAPIError as exc:
+            raise unavailable(url, exc) from None
+        finally:
+            engine.dispose()
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise DatabaseUnavailable(f"the SQLite file's folder {folder} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabaseUnavailable(f"the SQLite file's folder {folder} is not writable")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -37,6 +37,8 @@ class PhaseDocBase(SQLModel):
     # path -> one-line description or content sha256; never the file's contents.
     generated_files: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)
     artifacts: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # One line per CI round: the checks that failed, their conclusion, what the fix changed.
+    ci_rounds: list[str] = Field(default_factory=list, sa_type=JSONType)
     status: str = Field(max_length=64)
     duration_seconds: float = 0.0
     agent_used: str = Field(max_length=64)
@@ -130,6 +132,8 @@ def _sections(doc: PhaseDocBase, level: str) -> list[str]:
         ("Generated files", _pairs(doc.generated_files, code_keys=True)),
         ("Artifacts", _bullets(doc.artifacts)),
     ]
+    if doc.ci_rounds:  # only phases whose CI failed have this section
+        lists.append(("CI rounds", _bullets(doc.ci_rounds)))
     lines: list[str] = []
     for heading, body in lists:
         lines += ["", f"{level} {heading}", "", *body]

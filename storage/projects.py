@@ -60,6 +60,11 @@ class Project(ProjectBase, table=True):
     base_sha: str | None = Field(default=None, max_length=64)
     # The files of the default branch when planning began (path -> text), for the prompts.
     base_files: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)
+    # The repository's instructions for agents (AGENTS.md and fallbacks, path -> text), read
+    # from the default branch when planning began: a phase branch never changes its rules.
+    instructions: dict[str, str] = Field(default_factory=dict, sa_type=JSONType)
+    # Where the app's templated CI workflow went (None: the repository had CI, or none made).
+    ci_workflow: str | None = Field(default=None, max_length=255)
     integration_branch: str | None = Field(default=None, max_length=255)
     integration_sha: str | None = Field(default=None, max_length=64)
     integration_tree: str | None = Field(default=None, max_length=64)

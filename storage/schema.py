@@ -8,6 +8,7 @@ from __future__ import annotations
 from storage import (  # noqa: F401
     audit,
     cache,
+    ci_apps,
     deliveries,
     heartbeats,
     installations,

@@ -25,6 +25,7 @@ class PhaseState(StrEnum):
     IN_REVIEW = "in_review"
     REVISING = "revising"
     WAITING_CI = "waiting_ci"
+    CI_FIXING = "ci_fixing"
     WAITING_HUMAN = "waiting_human"
     MERGED = "merged"
     SKIPPED = "skipped"
@@ -41,6 +42,7 @@ ACTIVE = frozenset(
         PhaseState.IN_REVIEW,
         PhaseState.REVISING,
         PhaseState.WAITING_CI,
+        PhaseState.CI_FIXING,
         PhaseState.WAITING_HUMAN,
     }
 )
@@ -75,6 +77,7 @@ class MarkerKind(StrEnum):
     REVIEW = "review"  # the validator's review of the head `arg`
     CHECK = "check"  # that review is posted; the check run on `arg` is next
     REVISE = "revise"  # the commit of revision number `arg`
+    CI_FIX = "ci_fix"  # the commit of CI fix number `arg`
     REGENERATE = "regenerate"  # after `/retry`: the next commit replaces the phase's files
     REGENERATE_COMMIT = "regenerate_commit"  # that commit began (and may have been made)
 

@@ -57,6 +57,11 @@ class Phase(SQLModel, table=True):
     revisions: int = 0  # answering the validator (capped by `max_revisions`)
     people_revisions: int = 0  # answering people's reviews
     recoveries: int = 0
+    ci_fixes: int = 0  # red builds the developer answered (capped by `ci.max_fixes`)
+    # Each CI round: {sha, check, conclusion, changed}, for the phase documentation.
+    ci_rounds: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    ci_reruns: list[int] = Field(default_factory=list, sa_type=JSONType)  # runs re-run once
+    pushed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # of `head_sha`
     attempt: int = 0  # bumped by a retry, so its jobs get new dedupe keys
     began: Marker | None = Field(default=None, sa_type=MarkerType)  # a write not yet recorded
     guidance: str = ""

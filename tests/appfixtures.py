@@ -80,12 +80,17 @@ def scripted_agents(
 
 @pytest.fixture
 async def workflow_app(
+    request: pytest.FixtureRequest,
     app_settings: Settings,
     fake_github: FakeGitHub,
     model_http: httpx2.AsyncClient,
     clock: FakeClock,
 ) -> AsyncIterator[RunningApp]:
-    """The app on the fake GitHub, its agents on the scripted model (`scripted_model`)."""
+    """The app on the fake GitHub, its agents on the scripted model (`scripted_model`). The
+    repository has GitHub Actions CI that passes at once, as most do; a test marked `no_ci`
+    gets a repository without any."""
+    if request.node.get_closest_marker("no_ci") is None:
+        fake_github.enable_ci()
     factory = scripted_agents(model_http, clock)
     async with (
         fake_github.client() as http,

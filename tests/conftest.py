@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -42,8 +41,6 @@ __all__ = [
     "workflow_app",
 ]
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("REQUIRE_POSTGRES") and configured_url() is None:
@@ -67,13 +64,6 @@ def _restore_root_logger() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        raise pytest.UsageError(f"../shared not found at {SHARED}")
-    return SHARED
 
 
 @pytest.fixture(scope="session")

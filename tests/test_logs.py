@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+import uvicorn
 
 from agents.redact import REDACTED, Redactor
 from bot.logcontext import log_context
@@ -50,3 +51,15 @@ def test_private_key_blocks_and_jwts_are_scrubbed() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY-----"
     jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxMjMifQ.c2lnbmF0dXJlLXZhbHVl"
     assert Redactor()(f"key {pem} and {jwt}") == f"key {REDACTED} and {REDACTED}"
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_uvicorns_color_message_is_left_out(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", fmt)
+    config = uvicorn.Config(app="bot.web.app:create_app", host="127.0.0.1", port=0, log_config=None)
+    with config.bind_socket() as sock:  # logs "Uvicorn running on …" with its color_message
+        port = sock.getsockname()[1]
+    [line] = [x for x in capsys.readouterr().err.splitlines() if "Uvicorn running" in x]
+    assert "color_message" not in line and "\x1b" not in line and "\\u001b" not in line
+    message = f"Uvicorn running on http://127.0.0.1:{port} (Press CTRL+C to quit)"
+    assert (json.loads(line)["message"] if fmt == "json" else line).endswith(message)

@@ -7,17 +7,17 @@ text table; the formatting lives in small functions of its own so tests can read
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.cli.database import run_with_sessions
 from bot.settings import load_settings
 from storage import cache, costs, phase_docs
 from storage.cache_keys import parse_key
 from storage.costs import CacheAnalytics, CostReport
-from storage.db import SessionMaker, make_engine, make_sessionmaker, transaction
+from storage.db import SessionMaker, transaction
 from storage.money import format_usd
 
 T = TypeVar("T")
@@ -117,17 +117,8 @@ def format_removed(removed: dict[int, list[str]]) -> str:
 
 
 def _run(work: Callable[[SessionMaker], Awaitable[T]]) -> T:
-    """Runs `work` against the configured database and disposes of the engine."""
-    settings = load_settings()
-
-    async def main() -> T:
-        engine = make_engine(settings.database_url)
-        try:
-            return await work(make_sessionmaker(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+    """Runs `work` against the configured database, which must be at the newest schema."""
+    return run_with_sessions(load_settings(), work)
 
 
 def _refuse(action: str) -> int:

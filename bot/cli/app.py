@@ -4,55 +4,66 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 from typing import Any
 
 import httpx2
 import uvicorn
 
+from bot.cli.database import migrate, require_schema, run_with_sessions
 from bot.cli.doctor import run_doctor
 from bot.deps import Deps, build_agents, build_github_app, secret_values
 from bot.logs import configure_logging
-from bot.queue.dispatch import handle_delivery
+from bot.preflight import app_problems, preflight, preflight_server, require
+from bot.queue.dispatch import run_delivery, stored_delivery
 from bot.queue.jobs import build_registry
 from bot.queue.maintenance import schedule_periodic
 from bot.queue.worker import Worker
-from bot.settings import CredentialState, Settings, SettingsError, load_settings
+from bot.settings import Settings, load_settings
 from bot.web.app import create_app
-from storage.db import make_engine, make_sessionmaker
-from storage.deliveries import recent_deliveries
-from storage.migrate import upgrade
+from bot.web.server import Server
+from storage.db import SessionMaker, make_engine, make_sessionmaker
+from storage.deliveries import Delivery, recent_deliveries
+from storage.migrate import head_revision
+
+log = logging.getLogger(__name__)
 
 
-def _startup(*, migrate: bool) -> Settings:
-    settings = load_settings()
+def _start_logging(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format, secret_values(settings))
-    if migrate and settings.auto_migrate:
-        upgrade(settings.database_url)
-    return settings
 
 
-def _serve(args: argparse.Namespace, *, with_worker: bool) -> int:
-    settings = _startup(migrate=True)
-    app = create_app(settings, with_worker=with_worker)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
-    uvicorn.Server(config).run()
+def _migrate(settings: Settings) -> None:
+    for migration in migrate(settings):
+        log.info("applied migration %s: %s", migration.revision, migration.title)
+
+
+def _serve(*, with_worker: bool) -> int:
+    settings = load_settings()
+    listener = preflight_server(settings)  # before migrations: a taken port stops us at once
+    with listener:
+        if not settings.auto_migrate:
+            require_schema(settings)  # a check, so before anything starts
+        _start_logging(settings)
+        if settings.auto_migrate:
+            _migrate(settings)  # logged as it goes: a long migration shows its progress
+        app = create_app(settings, with_worker=with_worker)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
+        log.info("listening on http://%s:%d", settings.host, settings.port)
+        Server(config, app).run(sockets=[listener])  # says where setup mode is, once bound
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    return _serve(args, with_worker=True)
+    return _serve(with_worker=True)
 
 
 def _cmd_web(args: argparse.Namespace) -> int:
-    return _serve(args, with_worker=False)
+    return _serve(with_worker=False)
 
 
 async def _run_worker(settings: Settings) -> None:
-    if settings.credential_state is not CredentialState.CONFIGURED:
-        raise SettingsError(
-            "GITHUB_APP_ID: not set; register the App first (ai-orchestrator serve)"
-        )
     engine = make_engine(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -77,29 +88,40 @@ async def _run_worker(settings: Settings) -> None:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    asyncio.run(_run_worker(_startup(migrate=False)))
+    settings = load_settings()
+    preflight(settings, needs_app="the worker")
+    require_schema(settings)
+    _start_logging(settings)
+    asyncio.run(_run_worker(settings))
     return 0
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    upgrade(settings.database_url)
-    print("database is at the newest schema")
+    applied = migrate(load_settings())
+    for migration in applied:
+        print(f"applied {migration.revision}: {migration.title}")
+    head = head_revision()
+    print(f"database at head {head}" if applied else f"already at head {head}")
     return 0
 
 
 async def replay_delivery(
     settings: Settings, delivery_id: str, *, http: httpx2.AsyncClient
 ) -> str | None:
-    """Runs a stored delivery through the handlers again; its status, or None if unknown."""
+    """Runs a stored delivery through the handlers again; its status, or None if unknown.
+    The App's credentials are needed only once there is a delivery to run."""
     engine = make_engine(settings.database_url)
     try:
         sessions = make_sessionmaker(engine)
+        delivery = await stored_delivery(sessions, delivery_id)
+        if delivery is None:
+            return None
+        require(app_problems(settings, "replay"))
         deps = Deps(settings, engine, sessions, http, build_github_app(settings, http))
-        status = await handle_delivery(deps, delivery_id)
+        status = await run_delivery(deps, delivery)
     finally:
         await engine.dispose()
-    return None if status is None else status.value
+    return status.value
 
 
 async def _replay(settings: Settings, delivery_id: str) -> str | None:
@@ -108,9 +130,9 @@ async def _replay(settings: Settings, delivery_id: str) -> str | None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    settings = _startup(migrate=False)
-    if settings.credential_state is not CredentialState.CONFIGURED:
-        raise SettingsError("GITHUB_APP_ID: not set; replay needs the App's credentials")
+    settings = load_settings()
+    require_schema(settings)
+    _start_logging(settings)
     status = asyncio.run(_replay(settings, args.delivery_id))
     if status is None:
         print(f"no stored delivery {args.delivery_id}")
@@ -119,13 +141,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _deliveries(settings: Settings, limit: int) -> list[str]:
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            rows = await recent_deliveries(session, limit=limit)
-    finally:
-        await engine.dispose()
+def _deliveries_lines(rows: list[Delivery]) -> list[str]:
     lines = [f"{'received (UTC)':<20} {'delivery':<38} {'event':<28} {'status':<9} repository"]
     for row in rows:
         event = f"{row.event}.{row.action}" if row.action else row.event
@@ -137,7 +153,11 @@ async def _deliveries(settings: Settings, limit: int) -> list[str]:
 
 
 def _cmd_deliveries(args: argparse.Namespace) -> int:
-    for line in asyncio.run(_deliveries(load_settings(), args.limit)):
+    async def work(sessions: SessionMaker) -> list[Delivery]:
+        async with sessions() as session:
+            return await recent_deliveries(session, limit=args.limit)
+
+    for line in _deliveries_lines(run_with_sessions(load_settings(), work)):
         print(line)
     return 0
 

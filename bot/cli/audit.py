@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
+from bot.cli.database import run_with_sessions
 from bot.settings import load_settings
 from storage.audit import AuditEntry, audit_entries
-from storage.db import make_engine, make_sessionmaker
+from storage.db import SessionMaker
 
 HEADER = f"{'when (UTC)':<19}  {'project':>7}  {'who':<20} {'command':<28} {'where':<22} result"
 
@@ -27,18 +27,12 @@ def format_entries(entries: list[AuditEntry]) -> list[str]:
     return lines
 
 
-async def _entries(database_url: str, project_id: int | None, limit: int) -> list[AuditEntry]:
-    engine = make_engine(database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            return await audit_entries(session, project_id=project_id, limit=limit)
-    finally:
-        await engine.dispose()
-
-
 def _cmd_audit(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    entries = asyncio.run(_entries(settings.database_url, args.project, args.limit))
+    async def work(sessions: SessionMaker) -> list[AuditEntry]:
+        async with sessions() as session:
+            return await audit_entries(session, project_id=args.project, limit=args.limit)
+
+    entries = run_with_sessions(load_settings(), work)
     for line in format_entries(entries):
         print(line)
     return 0

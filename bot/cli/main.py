@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bot.cli import agents as cli_agents
 from bot.cli import app as cli_app
 from bot.cli import audit as cli_audit
+from bot.cli.database import SchemaNotReady
 from bot.settings import SettingsError
 
 
@@ -24,14 +25,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes: 0 done; 1 ran, and found nothing or a check failed; 2 a bad setting or usage
+# (argparse's own code); 3 the database is not at this release's schema.
+EXIT_BAD_SETTING = 2
+EXIT_SCHEMA = 3
+
+
+def _fail(exc: Exception, code: int) -> int:
+    for line in str(exc).splitlines():  # a pre-flight reports every bad setting, one per line
+        print(f"ai-orchestrator: {line}", file=sys.stderr)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse `argv`, run the command, and turn a settings problem into one line on stderr."""
+    """Parse `argv`, run the command, and turn a settings or schema problem into one line on
+    stderr each, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
     except SettingsError as exc:
-        print(f"ai-orchestrator: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc, EXIT_BAD_SETTING)
+    except SchemaNotReady as exc:
+        return _fail(exc, EXIT_SCHEMA)
     return code
 
 

@@ -2,8 +2,9 @@
 
 Paths come from a model that read untrusted issue text, so each is treated as hostile: it must
 be a plain relative POSIX path inside the repository, outside git's own directory, outside the
-app's own files, outside GitHub Actions workflows unless the repository allows them, and
-outside the repository's `forbidden_paths`; the phase must keep to the count and size limits.
+app's own files (its CI workflow included), outside GitHub Actions workflows unless the
+repository allows them, and outside the repository's `forbidden_paths`; the phase must keep to
+the count and size limits.
 
 Deliberately accepted: non-ASCII letters, including look-alikes such as the fullwidth full stop
 (`\\uff0e\\uff0e/x` names a directory literally called that, which git and GitHub treat as
@@ -20,6 +21,7 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
+from bot.files.ci_workflow import WORKFLOW_PATH
 from bot.options import RepoOptions
 
 APP_DIR = ".ai-orchestrator"
@@ -34,6 +36,10 @@ DOT_DOT = "{path}: the path must not contain a `..` segment"
 BAD_SEGMENT = "{path}: the path must not contain empty or `.` segments, or end in `/`"
 GIT_DIR = "{path}: nothing may be written in git's `.git` directory"
 APP_FILES = "{path}: `.ai-orchestrator/` holds the app's own files; agents may not write there"
+APP_WORKFLOW = (
+    "{path}: `" + WORKFLOW_PATH + "` is the app's own CI workflow, made from its template; "
+    "agents may not write it"
+)
 WORKFLOW = (
     "{path}: files under `.github/workflows/` are not allowed "
     "(set `allow_workflow_files: true` in `.github/ai-orchestrator.yml` to allow them)"
@@ -86,6 +92,8 @@ def path_problem(path: str, options: RepoOptions) -> str | None:
         return GIT_DIR.format(path=shown)
     if _under(clean, APP_DIR):
         return APP_FILES.format(path=shown)
+    if clean.lower() == WORKFLOW_PATH:
+        return APP_WORKFLOW.format(path=shown)
     if not options.allow_workflow_files and _under(clean, WORKFLOWS_DIR):
         return WORKFLOW.format(path=shown)
     for pattern in options.forbidden_paths:

@@ -83,6 +83,11 @@ def _architecture(architecture: Architecture) -> dict[str, Any]:
             for component in architecture.components
         ],
         "coding_standards": list(architecture.coding_standards),
+        # What CI runs; the app's generated workflow prefers the repository's AGENTS.md.
+        "commands": {
+            "setup": list(architecture.commands.setup),
+            "test": list(architecture.commands.test),
+        },
     }
 
 

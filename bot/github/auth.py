@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,9 @@ def app_jwt(app_id: int, private_key: str) -> str:
 class InstallationToken:
     token: str
     expires_at: float  # epoch seconds
+    # What the installation granted (`{"contents": "write", …}`), from the same answer: the
+    # app learns whether it may write workflows without another request.
+    permissions: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never show the token itself
         return f"InstallationToken(expires_at={self.expires_at})"
@@ -38,7 +41,9 @@ class InstallationToken:
     def from_response(cls, data: Mapping[str, Any]) -> InstallationToken:
         """From the answer to `POST /app/installations/{id}/access_tokens`."""
         expires_at = datetime.fromisoformat(str(data["expires_at"])).timestamp()
-        return cls(token=str(data["token"]), expires_at=expires_at)
+        granted = data.get("permissions") or {}
+        permissions = {str(name): str(level) for name, level in granted.items()}
+        return cls(token=str(data["token"]), expires_at=expires_at, permissions=permissions)
 
 
 def _time_to_use(_key: int, value: InstallationToken, _now: float) -> float:
@@ -56,7 +61,7 @@ class TokenCache:
 
     async def get(
         self, installation_id: int, fetch: Callable[[int], Awaitable[InstallationToken]]
-    ) -> str:
+    ) -> InstallationToken:
         """The cached token, or one fetched once however many callers ask at the same time."""
         cached = self._tokens.get(installation_id)
         if cached is None:
@@ -65,4 +70,4 @@ class TokenCache:
                 if cached is None:
                     cached = await fetch(installation_id)
                     self._tokens[installation_id] = cached
-        return cached.token
+        return cached

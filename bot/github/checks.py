@@ -1,4 +1,4 @@
-"""Check runs the App reports (the validator's verdict) and the CI state of a commit.
+"""Check runs the App reports (the validator's verdict); what CI says is `bot.github.ci`.
 
 GitHub takes at most 50 annotations per request (more go in further PATCHes, which append)
 and at most 65,535 characters of `summary` and of `text`.
@@ -7,9 +7,9 @@ and at most 65,535 characters of `summary` and of `text`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from bot.github.client import GitHubClient
 from bot.github.repo import REPO_URL, Repo
@@ -150,63 +150,3 @@ async def upsert_check_run(
         more = {"output": _output(title, summary, text, chunk)}
         await gh.patch(CHECK_RUN_URL, repo.url_vars(check_run_id=check_run_id), data=more)
     return check_run_id
-
-
-# ---- the CI state of a commit ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CIState:
-    """SUCCESS, PENDING or FAILURE, with the names of the checks behind it.
-
-    Compares like an enum: `state == CIState.SUCCESS` looks at `value` only, while `failing`
-    and `pending` name the checks and statuses (contexts) that failed or are not done.
-    """
-
-    value: Literal["success", "pending", "failure"]
-    failing: tuple[str, ...] = field(default=(), compare=False)
-    pending: tuple[str, ...] = field(default=(), compare=False)
-
-    SUCCESS: ClassVar[CIState]
-    PENDING: ClassVar[CIState]
-    FAILURE: ClassVar[CIState]
-
-    @property
-    def name(self) -> str:
-        return self.value.upper()
-
-
-CIState.SUCCESS = CIState("success")
-CIState.PENDING = CIState("pending")
-CIState.FAILURE = CIState("failure")
-
-
-async def ci_state(
-    gh: GitHubClient, repo: Repo, sha: str, *, ignore: Collection[str] = (VALIDATOR_CHECK,)
-) -> CIState:
-    """Every other check run on `sha` and its commit statuses, summed up (two GETs, more when a
-    commit has over 100 runs). A repository without CI has neither: SUCCESS, nothing to wait."""
-    failing: list[str] = []
-    pending: list[str] = []
-    runs_url = repo.url_vars(sha=sha, per_page=100)
-    async for run in gh.getiter(RUNS_FOR_REF_URL, runs_url, iterable_key="check_runs"):
-        if run["name"] in ignore:
-            continue
-        if run["status"] != "completed":
-            pending.append(str(run["name"]))
-        elif run["conclusion"] not in PASSING_CONCLUSIONS:
-            failing.append(str(run["name"]))
-    # The combined `state` reads "pending" when a commit has no status at all, so each
-    # status is looked at instead.
-    combined = await gh.getitem(COMBINED_STATUS_URL, repo.url_vars(sha=sha, per_page=100))
-    for status in combined["statuses"]:
-        if status["context"] in ignore:
-            continue
-        if status["state"] == "pending":
-            pending.append(str(status["context"]))
-        elif status["state"] != "success":
-            failing.append(str(status["context"]))
-    value: Literal["success", "pending", "failure"] = (
-        "pending" if pending else "failure" if failing else "success"
-    )
-    return CIState(value, tuple(failing), tuple(pending))

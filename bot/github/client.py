@@ -89,6 +89,8 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         self._sleep = sleep
         # Asked before every mutating request; raising stops the write (see `guarded`).
         self.before_write: Callable[[], Awaitable[None]] | None = None
+        # An installation client's granted permissions, from its token (empty otherwise).
+        self.permissions: Mapping[str, str] = {}
 
     def guarded(self, before_write: Callable[[], Awaitable[None]]) -> GitHubClient:
         """This client for one job: `before_write` is awaited before each of its writes (a
@@ -120,6 +122,13 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
             },
         )
         return status, response_headers, content
+
+    async def download(self, url: str) -> str:
+        """The text at a URL GitHub redirected to (a log's short-lived address). Fetched with
+        the shared HTTP client but none of the API's headers: the token stays with GitHub."""
+        response = await self._client.get(url, follow_redirects=True)
+        response.raise_for_status()
+        return response.text
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -208,11 +217,13 @@ class GitHubApp:
 
     async def installation_token(self, installation_id: int) -> str:
         """The installation's token, fetched once, reused until a minute before it expires."""
-        return await self._tokens.get(installation_id, self._fetch_token)
+        return (await self._tokens.get(installation_id, self._fetch_token)).token
 
     async def installation_client(self, installation_id: int) -> GitHubClient:
-        """A token client; its ETag cache and mutation spacing persist per installation."""
-        token = await self.installation_token(installation_id)
+        """A token client; its ETag cache and mutation spacing persist per installation, and
+        `permissions` says what its current token was granted."""
+        fetched = await self._tokens.get(installation_id, self._fetch_token)
+        token = fetched.token
         client = self._clients.get(installation_id)
         if client is None:
             client = self._new_client(
@@ -220,6 +231,7 @@ class GitHubApp:
             )
             self._clients[installation_id] = client
         client.oauth_token = token  # a refreshed token replaces the old one in place
+        client.permissions = dict(fetched.permissions)
         return client
 
     async def _fetch_token(self, installation_id: int) -> InstallationToken:

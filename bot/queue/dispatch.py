@@ -10,7 +10,7 @@ from bot.deps import Deps
 from bot.github.permissions import is_bot
 from bot.logcontext import log_context
 from handlers import router
-from storage.db import transaction
+from storage.db import SessionMaker, transaction
 from storage.deliveries import Delivery, DeliveryStatus, get_delivery, mark_delivery
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,13 @@ async def dispatch_delivery(deps: Deps, delivery: Delivery) -> DeliveryStatus:
     return status
 
 
-async def handle_delivery(deps: Deps, delivery_id: str) -> DeliveryStatus | None:
-    async with deps.sessions() as session:
-        delivery = await get_delivery(session, delivery_id)
-    if delivery is None:
-        log.warning("delivery %s is not stored", delivery_id)
-        return None
+async def stored_delivery(sessions: SessionMaker, delivery_id: str) -> Delivery | None:
+    async with sessions() as session:
+        return await get_delivery(session, delivery_id)
+
+
+async def run_delivery(deps: Deps, delivery: Delivery) -> DeliveryStatus:
+    """Dispatches a stored delivery with its ids in every log record."""
     fields = {
         "delivery_id": delivery.id,
         "installation_id": delivery.installation_id,
@@ -63,3 +64,11 @@ async def handle_delivery(deps: Deps, delivery_id: str) -> DeliveryStatus | None
         status = await dispatch_delivery(deps, delivery)
         log.info("delivery %s %s: %s", delivery.event, delivery.action, status.value)
     return status
+
+
+async def handle_delivery(deps: Deps, delivery_id: str) -> DeliveryStatus | None:
+    delivery = await stored_delivery(deps.sessions, delivery_id)
+    if delivery is None:
+        log.warning("delivery %s is not stored", delivery_id)
+        return None
+    return await run_delivery(deps, delivery)

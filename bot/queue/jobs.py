@@ -7,6 +7,7 @@ from typing import Any
 from bot.commands.intake import COMMAND_JOB
 from bot.commands.job import run_command_job
 from bot.deps import Deps
+from bot.labels import ENSURE_LABELS, run_ensure_labels
 from bot.queue.dispatch import handle_delivery
 from bot.queue.maintenance import PURGE_CACHE, run_purge_cache
 from bot.queue.worker import JobRegistry
@@ -55,4 +56,5 @@ def build_registry(*, workflow: bool = True) -> JobRegistry:
     if workflow:
         register_workflow(registry)
         registry.add(COMMAND_JOB, run_command_job)
+        registry.add(ENSURE_LABELS, run_ensure_labels)
     return registry

@@ -21,6 +21,7 @@ STATE_COLOURS: Mapping[str, tuple[str, str, str]] = {
     "in_review": ("#ddf4ff", "#0969da", "#0a3069"),
     "revising": ("#fff1e5", "#bc4c00", "#4c1d00"),
     "waiting_ci": ("#fbefff", "#8250df", "#3e1f79"),
+    "ci_fixing": ("#fff1e5", "#bc4c00", "#4c1d00"),
     "waiting_human": ("#ffeff7", "#bf3989", "#4d0336"),
     "merged": ("#dafbe1", "#1a7f37", "#044f1e"),
     "skipped": ("#eaeef2", "#6e7781", "#424a53"),

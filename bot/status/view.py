@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.files.ci_workflow import not_running_notice
 from bot.files.plan_file import plan_path
 from bot.status.model import CostView, PhaseView, StatusView, Totals
 from storage.costs import CostReport, cost_report
@@ -123,7 +124,8 @@ def final_pr(project: Project) -> set[int]:
 
 
 def notices(project: Project) -> tuple[str, ...]:
-    found = [project.options_problem, project.notice, project.error]
+    ci = not_running_notice(project.ci_workflow, project.integration_branch)
+    found = [project.options_problem, ci, project.notice, project.error]
     return tuple(text for text in found if text)
 
 

@@ -1,4 +1,5 @@
-"""The ASGI app: webhooks, health, and first-run setup; optionally the worker in-process.
+"""The ASGI app: webhooks, health, and first-run setup; optionally the worker in-process, and
+the webhook proxy when WEBHOOK_PROXY_URL is set (or setup mode creates a channel).
 
 `Runtime` holds what can change while the process runs: a server started in setup mode
 becomes a configured app when the manifest flow writes the credentials, without a restart.
@@ -27,6 +28,7 @@ from bot.settings import CREDENTIAL_FIELDS, CredentialState, Settings, load_sett
 from bot.web.health import health_response
 from bot.web.intake import DeliveryIntake
 from bot.web.manifest import CALLBACK_PATH
+from bot.web.proxy import LOOPBACK_BASE_URL, ProxyConfig, ProxyRunner
 from bot.web.registration import ConfiguredApp
 from bot.web.setup import setup_routes
 from bot.web.webhooks import receive
@@ -39,6 +41,8 @@ CONFIGURED_PAGE = (
     "<p>GitHub App {app_id} is configured. Webhooks are received at <code>/webhooks</code>; "
     "health is at <a href='/health'>/health</a>.</p>"
 )
+# Setup mode copies these from the env file it just wrote; the rest of the settings stay.
+RELOADED_FIELDS = (*CREDENTIAL_FIELDS, "webhook_proxy_url")
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Runtime:
     sessions: SessionMaker
     http: httpx2.AsyncClient
     with_worker: bool
+    proxy: ProxyRunner
     agent_factory: AgentFactory = build_agents
     intake: DeliveryIntake = field(init=False)
     deps: Deps | None = None
@@ -77,6 +82,7 @@ class Runtime:
             self.worker_task = asyncio.create_task(worker.run(self.stop), name="worker")
 
     async def close(self) -> None:
+        await self.proxy.close()  # first: it posts to the intake the rest is stopping
         self.stop.set()
         if self.worker_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -107,7 +113,12 @@ async def health(request: Request) -> Response:
 def _configured_settings(current: Settings) -> Settings:
     """`current` with the credentials the manifest flow just wrote to the env file."""
     fresh = load_settings(_env_file=current.env_file_path)
-    return current.model_copy(update={name: getattr(fresh, name) for name in CREDENTIAL_FIELDS})
+    return current.model_copy(update={name: getattr(fresh, name) for name in RELOADED_FIELDS})
+
+
+def _loopback(app: Starlette) -> httpx2.AsyncClient:
+    """A client whose requests go straight into `app`: how the proxy reaches /webhooks."""
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=LOOPBACK_BASE_URL)
 
 
 def create_app(
@@ -116,9 +127,10 @@ def create_app(
     http: httpx2.AsyncClient | None = None,
     with_worker: bool = False,
     agent_factory: AgentFactory = build_agents,
+    proxy_config: ProxyConfig | None = None,
 ) -> Starlette:
     """The app for `settings`; `http` and `agent_factory` are injectable so tests can put a fake
-    GitHub and a scripted model behind it."""
+    GitHub and a scripted model behind it, `proxy_config` a local channel server."""
     client = http or httpx2.AsyncClient(timeout=30.0)
     holder: dict[str, Runtime] = {}
 
@@ -131,11 +143,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         runtime = Runtime(
-            settings, engine, make_sessionmaker(engine), client, with_worker, agent_factory
+            settings, engine, make_sessionmaker(engine), client, with_worker, proxy, agent_factory
         )
         holder["runtime"] = app.state.runtime = runtime
         if settings.credential_state is CredentialState.CONFIGURED:
             runtime.configure(settings)
+        if settings.webhook_proxy_url:
+            proxy.start(settings.webhook_proxy_url)
         try:
             yield
         finally:
@@ -143,12 +157,6 @@ def create_app(
             if http is None:
                 await client.aclose()
             await engine.dispose()
-
-    setup = {
-        route.path: route.endpoint
-        for route in setup_routes(settings, client, on_configured)
-        if isinstance(route, Route)
-    }
 
     async def home(request: Request) -> Response:
         runtime = _runtime(request)
@@ -167,4 +175,13 @@ def create_app(
         Route("/", home, methods=["GET"]),
         Route(CALLBACK_PATH, setup_callback, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    # An event is up to 25 MB of payload, sent by smee.io as JSON inside JSON, perhaps twice.
+    max_event_bytes = 3 * settings.webhook_max_bytes
+    proxy = ProxyRunner(proxy_config or ProxyConfig(), _loopback(app), max_event_bytes)
+    setup = {
+        route.path: route.endpoint
+        for route in setup_routes(settings, client, on_configured, proxy=proxy)
+        if isinstance(route, Route)
+    }
+    return app

@@ -1,7 +1,9 @@
 """The GitHub App manifest: `app.yml` read, then completed with this server's URLs.
 
 GitHub's manifest flow takes a JSON object of known keys; `build_manifest` fills in the webhook
-and redirect URLs from PUBLIC_URL and leaves out whatever GitHub would not understand.
+URL (which GitHub must reach: PUBLIC_URL, or the webhook proxy's channel) and the redirect URL
+(which only the browser must reach: the address it used), and leaves out whatever GitHub would
+not understand.
 """
 
 from __future__ import annotations
@@ -59,16 +61,25 @@ def load_app_yml(path: Path | None = None) -> dict[str, Any]:
 
 
 def build_manifest(
-    app_yml: Mapping[str, Any], *, public_url: str, setup_url: str | None = None
+    app_yml: Mapping[str, Any],
+    *,
+    webhook_url: str,
+    browser_url: str,
+    home_url: str | None = None,
+    setup_url: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest to post to GitHub: app.yml's keys plus this server's URLs."""
-    base = public_url.rstrip("/")
+    """The manifest to post to GitHub: app.yml's keys plus this server's URLs.
+
+    `browser_url` is where the browser reached this server; GitHub sends it back there. The
+    App's homepage, unless app.yml names one, is `home_url`, else `browser_url`.
+    """
+    browser = browser_url.rstrip("/")
     manifest = {key: value for key, value in app_yml.items() if key in MANIFEST_KEYS}
-    manifest.setdefault("url", base)
+    manifest.setdefault("url", (home_url or browser).rstrip("/"))
     hook = app_yml.get("hook_attributes") or {}
     manifest["hook_attributes"] = {k: v for k, v in hook.items() if k in HOOK_KEYS}
-    manifest["hook_attributes"]["url"] = base + WEBHOOK_PATH
-    manifest["redirect_url"] = base + CALLBACK_PATH
+    manifest["hook_attributes"]["url"] = webhook_url
+    manifest["redirect_url"] = browser + CALLBACK_PATH
     if setup_url is not None:
         manifest["setup_url"] = setup_url
     if "default_events" in manifest:

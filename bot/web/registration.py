@@ -4,12 +4,18 @@ which are saved where `load_settings` finds them at the next start.
 The private key goes to its own file beside the env file; the env file gets the App id, the
 key file's path, the webhook secret and the OAuth client. Both files are mode 0600. Neither the
 code nor any credential is ever logged or put in an exception message.
+
+Where the disk is thrown away and not shared between processes (SETUP_WRITE_ENV=false, or a
+platform known for it), nothing is written: the values to set as config variables are handed
+back instead, for the page that follows registration and for nothing else.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +48,9 @@ WRITE_FAILED = (
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
+# Set on platforms whose every process has its own disk, lost at each restart or deploy.
+THROWAWAY_DISK_PLATFORMS = {"DYNO": "Heroku", "K_SERVICE": "Google Cloud Run"}
+
 
 class RegistrationFailed(Exception):
     """A step failed; the message is fit for the user's page, `status_code` for the reply."""
@@ -53,15 +62,16 @@ class RegistrationFailed(Exception):
 
 @dataclass(frozen=True)
 class ConfiguredApp:
-    """The App just registered; no secrets: they are in `env_file` and `private_key_file`."""
+    """The App just registered; no secrets: they are in `env_file` and `private_key_file`, or
+    (both None) were shown once as config variables."""
 
     app_id: int
     slug: str
     name: str
     html_url: str
     client_id: str
-    env_file: Path
-    private_key_file: Path
+    env_file: Path | None
+    private_key_file: Path | None
 
     @property
     def install_url(self) -> str:
@@ -108,6 +118,32 @@ async def exchange_code(http: httpx2.AsyncClient, settings: Settings, code: str)
         fields = ", ".join(sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]}))
         logger.warning("manifest conversion answer lacked %s", fields)
         raise RegistrationFailed(CONVERSION_INCOMPLETE.format(fields=fields), 502) from None
+
+
+def writes_env_file(settings: Settings, environ: Mapping[str, str] = os.environ) -> bool:
+    """SETUP_WRITE_ENV, or when unset: yes, except on a platform whose disk is thrown away."""
+    if settings.setup_write_env is not None:
+        return settings.setup_write_env
+    return not any(name in environ for name in THROWAWAY_DISK_PLATFORMS)
+
+
+def config_variables(app: Conversion, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The settings to give the platform, by name: what `save_credentials` would have written,
+    with the private key itself instead of a file's path."""
+    return {
+        "GITHUB_APP_ID": str(app.id),
+        "GITHUB_PRIVATE_KEY": app.pem.get_secret_value(),
+        "GITHUB_WEBHOOK_SECRET": app.webhook_secret.get_secret_value(),
+        "GITHUB_CLIENT_ID": app.client_id,
+        "GITHUB_CLIENT_SECRET": app.client_secret.get_secret_value(),
+        **(extra or {}),
+    }
+
+
+def unsaved_app(app: Conversion) -> ConfiguredApp:
+    """The App as the pages describe it when its credentials go to config variables."""
+    logger.info("registered GitHub App %s (id %d); credentials not saved here", app.slug, app.id)
+    return ConfiguredApp(app.id, app.slug, app.name, app.html_url, app.client_id, None, None)
 
 
 def save_credentials(app: Conversion, env_file: Path) -> ConfiguredApp:

@@ -2,9 +2,11 @@
 
 `GET /` explains which credentials are missing and offers a form that posts the manifest built
 from app.yml to GitHub, with a random state remembered here. GitHub sends the browser back to
-`GET /setup/callback?code=…&state=…`; the state is checked and the code turned into saved
-credentials (bot/web/registration.py). Pages are Jinja2 templates with autoescaping; none shows a
-secret.
+the address it used (bot/web/addresses.py), `GET /setup/callback?code=…&state=…`; the state is
+checked and the code turned into saved credentials (bot/web/registration.py). Webhooks go where
+bot/web/hookurl.py decides. Pages are Jinja2 templates with autoescaping; the only one that
+shows a secret is the one answering the callback when nothing is saved here (the config
+variables to set), once.
 """
 
 from __future__ import annotations
@@ -28,8 +30,20 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from bot.settings import Settings
+from bot.web.addresses import browser_url, trusted_host
+from bot.web.hookurl import HookURLs
 from bot.web.manifest import CALLBACK_PATH, build_manifest, load_app_yml
-from bot.web.registration import ConfiguredApp, RegistrationFailed, exchange_code, save_credentials
+from bot.web.proxy import ProxyRunner
+from bot.web.registration import (
+    ConfiguredApp,
+    Conversion,
+    RegistrationFailed,
+    config_variables,
+    exchange_code,
+    save_credentials,
+    unsaved_app,
+    writes_env_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +60,15 @@ BAD_ORGANIZATION = "That is not a GitHub organisation name; the form registers t
 ALREADY_REGISTERED = (
     "An App has already been registered by this server; its credentials are in {env_file}. "
     "Restart the server to use it."
+)
+ALREADY_SHOWN = (
+    "An App has already been registered by this server; its credentials were shown once, on "
+    "the page that followed the registration."
+)
+UNKNOWN_HOST = (
+    "This page was reached through the name {host}, which this server does not know. Open it "
+    "at http://127.0.0.1:{port}/ (or another IP address of this machine), or set PUBLIC_URL to "
+    "the address you use and open it there."
 )
 
 # Every page is a one-off (a fresh state, or a result), the callback URL carries the code, and
@@ -108,9 +131,23 @@ def setup_routes(
     *,
     states: StateStore | None = None,
     app_yml: Mapping[str, Any] | None = None,
+    proxy: ProxyRunner | None = None,
+    write_env: bool | None = None,
 ) -> list[BaseRoute]:
-    """`GET /` (the setup page) and `GET /setup/callback` (the end of GitHub's flow)."""
-    setup = _Setup(settings, http, on_configured, states or StateStore(), app_yml or load_app_yml())
+    """`GET /` (the setup page) and `GET /setup/callback` (the end of GitHub's flow).
+
+    With `proxy`, a page opened on this machine gets a webhook channel when neither
+    WEBHOOK_PROXY_URL nor PUBLIC_URL is set. `write_env` defaults to `writes_env_file`.
+    """
+    write = writes_env_file(settings) if write_env is None else write_env
+    setup = _Setup(
+        settings,
+        http,
+        on_configured,
+        states or StateStore(),
+        app_yml or load_app_yml(),
+        HookURLs(settings, proxy, write),
+    )
     return [
         Route("/", setup.page, methods=["GET"], name="setup"),
         Route(CALLBACK_PATH, setup.callback, methods=["GET"], name="setup_callback"),
@@ -134,12 +171,14 @@ class _Setup:
         on_configured: OnConfigured | None,
         states: StateStore,
         app_yml: Mapping[str, Any],
+        hooks: HookURLs,
     ) -> None:
         self.settings = settings
         self.http = http
         self.on_configured = on_configured
         self.states = states
         self.app_yml = app_yml
+        self.hooks = hooks
         self.templates = _templates()
         self.done: ConfiguredApp | None = None  # after one registration, no second
         self.reloaded = False
@@ -148,46 +187,72 @@ class _Setup:
     async def page(self, request: Request) -> Response:
         if self.done is not None:
             return self._done_page(request, self.done)
-        public_url = self.settings.public_url or str(request.base_url).rstrip("/")
-        organization = request.query_params.get("organization", "").strip()
+        host = request.url.hostname
+        if not trusted_host(host, self.settings.public_url):
+            message = UNKNOWN_HOST.format(host=host, port=self.settings.port)
+            return self._render(request, "setup_error.html", {"message": message, "home": ""}, 400)
+        browser = browser_url(request)
+        hook = await self.hooks.choose(browser, host)
+        manifest = build_manifest(
+            self.app_yml,
+            webhook_url=hook.url,
+            browser_url=browser,
+            home_url=self.settings.public_url,
+        )
+        context = {
+            **self._form(request.query_params.get("organization", "").strip()),
+            "missing": missing_settings(self.settings),
+            "browser_url": browser,
+            "hook_source": hook.source.value,
+            "hook_problem": hook.problem,
+            "write_env": self.hooks.write_env,
+            "manifest": manifest,
+            "manifest_json": json.dumps(manifest),
+        }
+        return self._render(request, "setup.html", context)
+
+    def _form(self, organization: str) -> dict[str, Any]:
+        """Where the form posts (with a fresh state), for the account or a valid organisation."""
         error = None
         if organization and not _ORGANIZATION.fullmatch(organization):
             error, organization = BAD_ORGANIZATION, ""
-        manifest = build_manifest(self.app_yml, public_url=public_url)
-        state = self.states.issue()
-        context = {
-            "missing": missing_settings(self.settings),
-            "public_url": public_url,
-            "public_url_set": self.settings.public_url is not None,
-            "manifest": manifest,
-            "manifest_json": json.dumps(manifest),
-            "action": create_app_url(self.settings.github_web_url, organization, state),
-            "organization": organization,
-            "error": error,
-        }
-        return self._render(request, "setup.html", context)
+        action = create_app_url(self.settings.github_web_url, organization, self.states.issue())
+        return {"action": action, "organization": organization, "error": error}
 
     async def callback(self, request: Request) -> Response:
         try:
             async with self.registering:
-                self.done = await self._register(request)
+                conversion = await self._convert(request)
+                self.done, variables = self._keep(conversion)
         except RegistrationFailed as exc:
             context = {"message": str(exc), "home": str(request.base_url)}
             return self._render(request, "setup_error.html", context, exc.status_code)
-        self.reloaded = await self._notify(self.done)
-        return self._done_page(request, self.done)
+        if variables is None:
+            self.reloaded = await self._notify(self.done)
+        return self._done_page(request, self.done, variables)
 
-    async def _register(self, request: Request) -> ConfiguredApp:
+    async def _convert(self, request: Request) -> Conversion:
         if self.done is not None:
-            message = ALREADY_REGISTERED.format(env_file=self.done.env_file)
-            raise RegistrationFailed(message, 409)
+            raise RegistrationFailed(self._already(self.done), 409)
         if not self.states.redeem(request.query_params.get("state", "")):
             raise RegistrationFailed(BAD_STATE, 400)
         code = request.query_params.get("code", "")
         if not _CODE.fullmatch(code):
             raise RegistrationFailed(BAD_CODE, 400)
-        conversion = await exchange_code(self.http, self.settings, code)
-        return save_credentials(conversion, self.settings.env_file_path)
+        return await exchange_code(self.http, self.settings, code)
+
+    def _keep(self, conversion: Conversion) -> tuple[ConfiguredApp, dict[str, str] | None]:
+        """Saved to the env file; or, where that cannot last, the config variables to show."""
+        if self.hooks.write_env:
+            return save_credentials(conversion, self.settings.env_file_path), None
+        extra = {"WEBHOOK_PROXY_URL": self.hooks.created} if self.hooks.created else {}
+        return unsaved_app(conversion), config_variables(conversion, extra)
+
+    @staticmethod
+    def _already(done: ConfiguredApp) -> str:
+        if done.env_file is None:
+            return ALREADY_SHOWN
+        return ALREADY_REGISTERED.format(env_file=done.env_file)
 
     async def _notify(self, configured: ConfiguredApp) -> bool:
         """Tell the app to leave setup mode; True if it did, False if a restart is needed."""
@@ -203,8 +268,11 @@ class _Setup:
             return False
         return True
 
-    def _done_page(self, request: Request, app: ConfiguredApp) -> Response:
-        return self._render(request, "setup_done.html", {"app": app, "reloaded": self.reloaded})
+    def _done_page(
+        self, request: Request, app: ConfiguredApp, variables: dict[str, str] | None = None
+    ) -> Response:
+        context = {"app": app, "reloaded": self.reloaded, "variables": variables}
+        return self._render(request, "setup_done.html", context)
 
     def _render(
         self, request: Request, name: str, context: dict[str, Any], status_code: int = 200

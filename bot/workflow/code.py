@@ -61,6 +61,7 @@ async def commit_phase(flow: Flow, phase: Phase) -> Phase:
             phase,
             head_sha=commit.sha,
             head_tree=commit.tree,
+            pushed_at=utcnow(),
             base_sha=where.parent,
             branch=where.branch,
             began=None,

@@ -9,6 +9,7 @@ from typing import Any
 from agents.developer import Developer
 from agents.git import Git
 from agents.inputs import Brief, Plan
+from agents.instructions import Instructions, fit_instructions
 from agents.integration import Integration
 from agents.manager import Manager
 from agents.runtime import AgentRuntime
@@ -79,13 +80,20 @@ class Flow:
             title=self.project.issue_title,
             body=self.project.issue_body,
             template=template_brief(template) if template else None,
+            instructions=self.instructions(),
         )
+
+    def instructions(self) -> Instructions:
+        """The repository's instructions for agents as read at the start: never a phase
+        branch's, so a phase cannot change the rules it is judged by."""
+        return fit_instructions(self.project.instructions)
 
     def plan(self) -> Plan:
         stored = self.project.plan
         return Plan(
             architecture=Architecture.model_validate(stored["architecture"]),
             phases=[MicroPhase.model_validate(p) for p in stored["phases"]],
+            instructions=self.instructions(),
         )
 
     def _hook(self) -> Any:

@@ -1,12 +1,14 @@
 """What the workflow reads from GitHub once, when planning begins: the default branch, the
 repository's options file, the issue's labels (for a template), the files the agents start
-from, and whether work for the issue is already under way (its integration branch exists)."""
+from, the repository's instructions for agents (AGENTS.md and its fallbacks), and whether
+work for the issue is already under way (its integration branch exists)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import PurePosixPath
 
+from bot.files.instructions import MAX_INSTRUCTION_BYTES, instruction_paths
 from bot.files.project_templates import pick_template
 from bot.github.git import branch_head, default_branch, list_paths, read_file
 from bot.options import OPTIONS_PATH, RepoOptions, parse_options
@@ -76,9 +78,10 @@ async def issue_labels(flow: Flow) -> list[str]:
     return [str(label["name"]) for label in issue.get("labels") or []]
 
 
-async def base_files(flow: Flow, sha: str, options: RepoOptions) -> dict[str, str]:
+async def base_files(
+    flow: Flow, sha: str, paths: list[str], options: RepoOptions
+) -> dict[str, str]:
     """The default branch's text files, the first `MAX_BASE_FILES` in full, the rest empty."""
-    paths = await list_paths(flow.gh, flow.repo, sha)
     files: dict[str, str] = {}
     for path in sorted(paths):
         if path.startswith(".ai-orchestrator/"):
@@ -90,6 +93,18 @@ async def base_files(flow: Flow, sha: str, options: RepoOptions) -> dict[str, st
     return files
 
 
+async def instruction_files(
+    flow: Flow, sha: str, paths: list[str], files: dict[str, str]
+) -> dict[str, str]:
+    """The instruction files' text (path -> text), from what `base_files` read or else one
+    read each; a file over `MAX_INSTRUCTION_BYTES` is cut there (the prompts cut it anyway)."""
+    found: dict[str, str] = {}
+    for path in instruction_paths(paths):
+        text = files.get(path) or await read_file(flow.gh, flow.repo, path, sha) or ""
+        found[path] = text.encode()[:MAX_INSTRUCTION_BYTES].decode(errors="ignore")
+    return found
+
+
 async def load_facts(flow: Flow) -> None:
     """Reads and stores the facts, unless an earlier run of the plan job stored them."""
     if flow.project.default_branch is not None:
@@ -98,7 +113,9 @@ async def load_facts(flow: Flow) -> None:
     loaded = parse_options(await read_file(flow.gh, flow.repo, OPTIONS_PATH, branch.sha))
     options = loaded.options
     template = pick_template(options, await issue_labels(flow))
-    files = await base_files(flow, branch.sha, options)
+    paths = await list_paths(flow.gh, flow.repo, branch.sha)
+    files = await base_files(flow, branch.sha, paths, options)
+    instructions = await instruction_files(flow, branch.sha, paths, files)
     name = integration_branch(flow.issue)
     under_way = await branch_head(flow.gh, flow.repo, name)
     if under_way is not None:
@@ -110,6 +127,7 @@ async def load_facts(flow: Flow) -> None:
         default_branch=branch.name,
         base_sha=branch.sha,
         base_files=files,
+        instructions=instructions,
         integration_branch=name,
         budget_nanousd=options.budget_nanousd,
         lookup_first=under_way is not None,

@@ -1,6 +1,7 @@
 """Step 6, the merge: with merge policy `auto`, a phase whose validator check passed merges
-when every other check on its head commit has passed (a repository without CI waits for
-nothing), guarded by the head sha. A branch that no longer merges cleanly is updated from the
+when every check that counts on its head commit has completed successfully
+(`bot.workflow.ci`: a repository without CI merges once the grace window after the push is
+over), guarded by the head sha. A branch that no longer merges cleanly is updated from the
 integration branch first. A person merging by hand counts, under any policy."""
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.github.checks import CIState, ci_state
 from bot.github.pulls import merge_pull, update_branch
 from bot.status.comment import ensure_status_comment
+from bot.workflow.ci import answer_red_build, grace_left, read_ci, show, wait_for_start
 from bot.workflow.context import Flow
-from bot.workflow.phase import enter, load_phase, save_phase
+from bot.workflow.phase import enter, load_phase
 from bot.workflow.states import Event, can, transition
 from bot.workflow.verdict import PASSING
 from storage.db import transaction
@@ -23,7 +24,6 @@ from storage.types import utcnow
 from storage.workflow import Phase
 
 WAITING_FOR_CI = "Waiting for CI: {names}."
-CI_FAILED = "CI failed ({names}): push a fix to the branch, or comment /retry phase-{phase}."
 UPDATING = "Updating the branch with the integration branch before merging."
 CONFLICT = (
     "The branch conflicts with the integration branch: resolve the conflict on the branch, "
@@ -67,26 +67,16 @@ async def record_merge(
     await ensure_status_comment(flow.deps, flow.project)
 
 
-async def _note(flow: Flow, phase: Phase, note: str, event: Event) -> None:
-    """Shows why the phase waits, in the state `event` moves it to (one status edit, none
-    when it already says so)."""
-    state = transition(phase.state, event, flow.rules).state
-    if phase.question == note and phase.state == state:
-        return
-    await save_phase(flow, phase, question=note, state=state)
-    await ensure_status_comment(flow.deps, flow.project)
-
-
 async def _not_mergeable(flow: Flow, phase: Phase, sha: str) -> None:
     assert phase.pr_number is not None
     if not await update_branch(flow.gh, flow.repo, phase.pr_number, expected_head=sha):
-        await _note(flow, phase, CONFLICT.format(phase=phase.number), Event.CONFLICT)
+        await show(flow, phase, CONFLICT.format(phase=phase.number), Event.CONFLICT)
         return
     # The sync job reads the branch's new head itself: GitHub updates it asynchronously.
     move = transition(phase.state, Event.BEHIND, flow.rules)
     async with transaction(flow.deps.sessions) as session:
         await enter(session, flow.project, phase, move, sha, "update", run_after=SYNC_DELAY)
-    await _note(flow, phase, UPDATING, Event.BEHIND)
+    await show(flow, phase, UPDATING, Event.BEHIND)
 
 
 async def run_phase_merge(flow: Flow, job: Job) -> None:
@@ -94,15 +84,16 @@ async def run_phase_merge(flow: Flow, job: Job) -> None:
     phase = await load_phase(flow, int(job.args["phase"]))
     if phase is None or not mergeable(phase, sha) or phase.pr_number is None:
         return
-    ci = await ci_state(flow.gh, flow.repo, sha)
-    if ci == CIState.PENDING:
-        await _note(
-            flow, phase, WAITING_FOR_CI.format(names=", ".join(ci.pending)), Event.CI_PENDING
-        )
+    report = await read_ci(flow, phase, sha)
+    if report.verdict == "none" and (left := grace_left(flow, phase)):
+        await wait_for_start(flow, phase, sha, left)
         return
-    if ci == CIState.FAILURE:
-        note = CI_FAILED.format(names=", ".join(ci.failing), phase=phase.number)
-        await _note(flow, phase, note, Event.CI_FAILED)
+    if report.verdict == "pending":
+        note = WAITING_FOR_CI.format(names=", ".join(report.pending))
+        await show(flow, phase, note, Event.CI_PENDING)
+        return
+    if report.verdict == "failure":
+        await answer_red_build(flow, phase, sha, report)
         return
     outcome = await merge_pull(
         flow.gh,

@@ -14,6 +14,7 @@ from bot.deps import Deps
 from bot.github.permissions import can_write
 from bot.workflow.states import Event, queued_by
 from bot.workflow.steps import PERSON_MERGED, queue
+from storage.ci_apps import remember_ci_app
 from storage.db import transaction
 from storage.projects import Project
 from storage.workflow import Feedback, Phase, add_feedback, phase_for_pull, phases_at
@@ -97,6 +98,12 @@ async def ci_finished(deps: Deps, repo_id: int, sha: str, trigger: str) -> None:
             job = queued_by(phase.state, Event.CI_REPORTED)
             if job is not None:
                 await queue(session, job, _id(project), trigger, phase=phase.number, sha=sha)
+
+
+async def ci_app_seen(deps: Deps, repo_id: int, app_id: int, slug: str) -> None:
+    """An App reported a check run on the repository: its queued suites count from now on."""
+    async with transaction(deps.sessions) as session:
+        await remember_ci_app(session, repo_id=repo_id, app_id=app_id, slug=slug)
 
 
 def _id(project: Project) -> int:

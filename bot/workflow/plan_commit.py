@@ -1,9 +1,23 @@
 """Step 2, the plan file: the integration branch `ai-orchestrator/issue-<n>` is created from the
 default branch with `.ai-orchestrator/issue-<n>/plan.yaml` committed on it (one commit, three
-writes), and the status comment shows the plan."""
+writes), and the status comment shows the plan.
+
+A repository without CI gets the app's templated workflow in the same commit (see
+`bot.files.ci_workflow`): under `.github/workflows/` when the installation has the `workflows`
+permission, else beside the plan, where it does not run and the status comment says how to
+turn it on. This is the one place the app writes a workflow; the agents' files still may not.
+"""
 
 from __future__ import annotations
 
+from bot.files.ci_workflow import (
+    INTEGRATION_BRANCHES,
+    can_write_workflows,
+    ci_plan,
+    has_workflows,
+    render_workflow,
+    workflow_path,
+)
 from bot.files.plan_file import plan_path, plan_yaml
 from bot.github.git import branch_head, commit_files
 from bot.workflow.approval import approve_or_wait
@@ -14,18 +28,37 @@ from storage.states import Marker, MarkerKind, ProjectStep
 BEGAN = Marker(MarkerKind.PLAN_FILE)
 
 
+def project_ref(flow: Flow) -> str:
+    project = flow.project
+    return f"{project.owner}/{project.repo}#{project.issue_number}"
+
+
 def plan_text(flow: Flow) -> str:
     project = flow.project
     plan = flow.plan()
     return plan_yaml(
         project_name=project.issue_title,
-        project_ref=f"{project.owner}/{project.repo}#{project.issue_number}",
+        project_ref=project_ref(flow),
         created_at=project.created_at,
         architecture=plan.architecture,
         phases=plan.phases,
         features=list(project.plan.get("features") or []),
         template=project.template,
     )
+
+
+def ci_file(flow: Flow) -> dict[str, str]:
+    """The app's CI workflow (path -> text) when the repository has no workflow, the option
+    allows one, and the plan's stack has a template; else nothing."""
+    project = flow.project
+    if not flow.options.ci.generate or has_workflows(project.base_files):
+        return {}
+    plan = ci_plan(flow.plan().architecture, project.instructions)
+    if plan is None:
+        return {}
+    path = workflow_path(flow.issue, may_write=can_write_workflows(flow.gh.permissions))
+    branches = [project.default_branch or "main", INTEGRATION_BRANCHES]
+    return {path: render_workflow(plan, project_ref=project_ref(flow), branches=branches)}
 
 
 async def commit_plan(flow: Flow) -> None:
@@ -41,11 +74,12 @@ async def commit_plan(flow: Flow) -> None:
         parent, exists = (head, True) if head is not None else (parent, False)
     else:
         await flow.save(began=BEGAN)
+    ci = ci_file(flow)
     commit = await commit_files(
         flow.gh,
         flow.repo,
         branch=branch,
-        files={plan_path(flow.issue): plan_text(flow)},
+        files={plan_path(flow.issue): plan_text(flow), **ci},
         message=f"Plan for #{flow.issue}: {project.issue_title}"[:200],
         parent=parent,
         branch_exists=exists,
@@ -54,6 +88,7 @@ async def commit_plan(flow: Flow) -> None:
         plan_sha=commit.sha,
         integration_sha=commit.sha,
         integration_tree=commit.tree,
+        ci_workflow=next(iter(ci), None),
         began=None,
         step=ProjectStep.PLANNED,
     )

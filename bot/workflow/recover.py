@@ -4,13 +4,13 @@ split the phase into smaller ones, skip it, or stop and ask a person (in the sta
 
 from __future__ import annotations
 
-from agents.schemas import MicroPhase, PhaseRecovery, RecoveryDecision, Review
+from agents.schemas import MicroPhase, PhaseRecovery, RecoveryDecision, Review, Verdict
 from bot.github.pulls import close_pull
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
 from bot.workflow.phase import enter, load_phase, move_phase, spec_of
 from bot.workflow.plan import phase_rows
-from bot.workflow.states import Event, transition
+from bot.workflow.states import RECOVERING, Event, transition
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import save_project
@@ -23,6 +23,21 @@ ASK = "The manager asks: {question}"
 SKIPPED = "Skipped by the manager: {reason}"
 SPLIT = "Split by the manager into phases {numbers}: {reason}"
 CLOSING = "The manager decided not to go on with this pull request. {why}"
+
+
+def ci_review(phase: Phase) -> Review:
+    """The phase's CI rounds, shaped as a failing review for the manager's decision."""
+    rounds = [str(r.get("line", "")) for r in phase.ci_rounds]
+    return Review(
+        verdict=Verdict.FAIL,
+        summary=phase.question or "CI kept failing on the phase's branch.",
+        critical_issues=rounds or ["CI failed and no fix changed anything."],
+        warnings=[],
+        suggestions=[],
+        criteria=[],
+        compliance_score=0,
+        comments=[],
+    )
 
 
 async def _retry(flow: Flow, phase: Phase, decision: RecoveryDecision, sha: str) -> None:
@@ -84,9 +99,11 @@ async def _split(flow: Flow, phase: Phase, decision: RecoveryDecision) -> None:
 async def run_phase_recover(flow: Flow, job: Job) -> None:
     sha = str(job.args["sha"])
     phase = await load_phase(flow, int(job.args["phase"]))
-    if phase is None or phase.state != PhaseState.REVISING or phase.head_sha != sha:
+    if phase is None or phase.state not in RECOVERING or phase.head_sha != sha:
         return
     reviews = [Review.model_validate(r) for r in phase.reviews]
+    if phase.state is PhaseState.CI_FIXING:  # the red builds are what kept failing
+        reviews.append(ci_review(phase))
     answer = await flow.manager().decide_recovery(flow.id, flow.plan(), spec_of(phase), reviews)
     decision = answer.answer
     choice = decision.decision

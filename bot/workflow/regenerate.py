@@ -21,6 +21,7 @@ from bot.workflow.states import Event, transition
 from storage.db import transaction
 from storage.phase_docs import save_phase_doc
 from storage.states import Marker, MarkerKind
+from storage.types import utcnow
 from storage.workflow import Phase
 
 REGENERATE = Marker(MarkerKind.REGENERATE)  # after /retry: the next commit replaces the files
@@ -80,6 +81,7 @@ async def regenerate(flow: Flow, phase: Phase) -> Phase:
             **drafted,
             head_sha=commit.sha,
             head_tree=commit.tree,
+            pushed_at=utcnow(),
             last_reviewed_sha=None,
             verdict=None,
             began=None,

@@ -72,7 +72,13 @@ def file_note(content: str) -> str:
 
 
 def phase_doc(
-    project_id: int, spec: MicroPhase, *, summary: str, files: Mapping[str, str], status: str
+    project_id: int,
+    spec: MicroPhase,
+    *,
+    summary: str,
+    files: Mapping[str, str],
+    status: str,
+    ci_rounds: Sequence[str] = (),
 ) -> PhaseDocCreate:
     return PhaseDocCreate(
         project_id=project_id,
@@ -88,6 +94,7 @@ def phase_doc(
         validation_criteria=list(spec.acceptance_criteria),
         generated_files={path: file_note(content) for path, content in sorted(files.items())},
         artifacts=[],
+        ci_rounds=list(ci_rounds),
         status=status,
         agent_used="developer",
     )

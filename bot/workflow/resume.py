@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agents.schemas import Architecture, Component, MicroPhase, StackItem
+from agents.schemas import Architecture, Commands, Component, MicroPhase, StackItem
 from bot.files.plan_file import plan_path
 from bot.github.git import branch_head, read_file
 from bot.workflow.context import Flow, integration_branch
@@ -30,6 +30,7 @@ def parse_plan(text: str) -> tuple[Architecture, list[MicroPhase], list[str]] | 
             technology_stack=[StackItem(area=str(a), choice=str(c)) for a, c in stack.items()],
             components=[Component.model_validate(c) for c in data.get("components") or []],
             coding_standards=[str(rule) for rule in data.get("coding_standards") or []],
+            commands=Commands.model_validate(data.get("commands") or {"setup": [], "test": []}),
         )
         phases = [MicroPhase.model_validate(p) for p in data["micro_phase_plans"]]
         features = [str(feature) for feature in data.get("features") or []]

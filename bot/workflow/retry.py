@@ -23,7 +23,7 @@ from bot.workflow.phase import enter
 from bot.workflow.regenerate import REGENERATE
 from bot.workflow.schedule import Next, blocked_notice
 from bot.workflow.states import Event, transition
-from bot.workflow.steps import PHASE_CODE, PHASE_RECOVER, PHASE_REVIEW, PHASE_REVISE
+from bot.workflow.steps import PHASE_CI_FIX, PHASE_CODE, PHASE_RECOVER, PHASE_REVIEW, PHASE_REVISE
 from storage import cache, ledger
 from storage.cache_keys import phase_code_key, phase_review_key
 from storage.db import transaction
@@ -36,6 +36,7 @@ from storage.workflow import Phase, project_phases
 # The stage whose cached answer a refused job got, by the job's kind.
 STAGE_OF = {
     PHASE_CODE: phase_code_key,
+    PHASE_CI_FIX: phase_code_key,
     PHASE_REVISE: phase_code_key,
     PHASE_REVIEW: phase_review_key,
     PHASE_RECOVER: phase_review_key,
@@ -74,6 +75,9 @@ async def regenerate_phase(flow: Flow, phase: Phase) -> list[str]:
         "failed_job": None,
         "revisions": 0,
         "recoveries": 0,
+        "ci_fixes": 0,  # `/retry phase-k` starts the CI rounds again from zero
+        "ci_rounds": [],
+        "ci_reruns": [],
         "guidance": "",
     }
     if phase.pr_number is not None:

@@ -6,6 +6,7 @@ Each person's comment gets its answer, in its thread when it has one."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.workflow.states import Event, can, transition
 from storage.db import transaction
 from storage.jobs import Job
 from storage.states import Marker, MarkerKind, PhaseState
+from storage.types import utcnow
 from storage.workflow import Feedback, Phase, mark_feedback, pending_feedback, update_phase
 
 PEOPLE_REVISIONS = 10  # per phase: people may ask again and again, but not forever
@@ -92,31 +94,41 @@ async def _ask(
     return result.answer, changed
 
 
-async def _commit(flow: Flow, phase: Phase, changed: dict[str, str], summary: str) -> Commit:
-    """Commits on the phase branch from its recorded head; a commit begun before is found at
-    the branch head (re-committing the same files there makes nothing)."""
+async def commit_on_branch(
+    flow: Flow, phase: Phase, changed: Mapping[str, str | None], message: str, began: Marker
+) -> Commit:
+    """Commits on the phase branch from its recorded head, `began` written first; a commit
+    begun before is found at the branch head (re-committing the same files makes nothing)."""
     assert phase.branch is not None and phase.head_sha is not None
-    number = phase.revisions + phase.people_revisions + 1
-    parent, tree, began = phase.head_sha, phase.head_tree, Marker(MarkerKind.REVISE, str(number))
+    parent, tree = phase.head_sha, phase.head_tree
     if phase.began == began:
         parent, tree = (await branch_head(flow.gh, flow.repo, phase.branch)) or parent, None
     else:
         await save_phase(flow, phase, began=began)
-    message = f"Revision {number} of phase {phase.number}: {summary}"[:250]
     try:
         commit = await commit_files(
             flow.gh,
             flow.repo,
             branch=phase.branch,
-            files=changed,
-            message=message,
+            files=dict(changed),
+            message=message[:250],
             parent=parent,
             parent_tree=tree,
             branch_exists=True,
         )
     except BranchMoved as exc:
-        raise RetryLater(MOVED, f"a person pushed to {phase.branch}: revising their head") from exc
+        raise RetryLater(
+            MOVED, f"a person pushed to {phase.branch}: working on their head"
+        ) from exc
     return commit.sha, commit.tree, commit.created
+
+
+async def _commit(flow: Flow, phase: Phase, changed: dict[str, str], summary: str) -> Commit:
+    number = phase.revisions + phase.people_revisions + 1
+    message = f"Revision {number} of phase {phase.number}: {summary}"
+    return await commit_on_branch(
+        flow, phase, changed, message, Marker(MarkerKind.REVISE, str(number))
+    )
 
 
 async def _settle_unchanged(flow: Flow, phase: Phase) -> None:
@@ -153,6 +165,7 @@ async def _record(
         if created:  # a new head: the validator reviews it
             move = transition(phase.state, Event.REVISED, flow.rules)
             moved: dict[str, Any] = {"head_sha": sha, "head_tree": tree, "question": ""}
+            moved["pushed_at"] = utcnow()
             phase, _ = await enter(session, flow.project, phase, move, sha=sha, **changes, **moved)
         else:
             phase = await update_phase(session, phase, **changes)

@@ -26,6 +26,7 @@ from bot.queue.worker import JobHandler, JobRegistry, RetryLater, describe_error
 from bot.status.comment import ensure_status_comment
 from bot.workflow.abort import ProjectAborted
 from bot.workflow.budget import WorkflowStop, jobs_cap_notice
+from bot.workflow.ci_fix import run_phase_ci_fix
 from bot.workflow.code import run_phase_code
 from bot.workflow.context import Flow, open_flow
 from bot.workflow.errors import TERMINAL, PhaseRefused
@@ -42,6 +43,7 @@ from bot.workflow.states import Event, can, transition
 from bot.workflow.steps import (
     INTEGRATE,
     PERSON_MERGED,
+    PHASE_CI_FIX,
     PHASE_CODE,
     PHASE_MERGE,
     PHASE_RECOVER,
@@ -72,6 +74,7 @@ STEPS: dict[str, Step] = {
     PLAN: run_plan,
     PLAN_FILE: run_plan_file,
     PHASE_CODE: run_phase_code,
+    PHASE_CI_FIX: run_phase_ci_fix,
     PHASE_REVIEW: run_phase_review,
     PHASE_REVISE: run_phase_revise,
     PHASE_RECOVER: run_phase_recover,

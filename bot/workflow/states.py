@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.options import MergePolicy
-from bot.workflow.steps import PHASE_MERGE, PHASE_RECOVER, PHASE_REVIEW, PHASE_REVISE, PHASE_SYNC
+from bot.workflow.steps import (
+    PHASE_CI_FIX,
+    PHASE_MERGE,
+    PHASE_RECOVER,
+    PHASE_REVIEW,
+    PHASE_REVISE,
+    PHASE_SYNC,
+)
 from storage.states import ACTIVE, UNFINISHED, PhaseState
 
 S = PhaseState
@@ -30,14 +37,19 @@ class Event(StrEnum):
     FAILED = "review failed"
     LIMIT = "revision limit reached"  # the review failed and no revision is left
     REVISE = "revision begins"
-    REVISED = "new head to review"  # a revision's commit, or a head nobody reviewed yet
+    REVISED = "new head to review"  # a revision's or a CI fix's commit, or an unreviewed head
     GUIDED = "manager retries with guidance"
     SPLIT = "manager splits it"
     GIVE_UP = "manager skips it"
     ASK = "manager asks a person"
     CI_REPORTED = "CI reported"
     CI_PENDING = "CI pending"
+    CI_GRACE = "no CI yet, within the grace window"
     CI_FAILED = "CI failed"
+    CI_FIX_LIMIT = "CI failed, no fix left"
+    CI_RERUN = "CI infrastructure failed, re-run"
+    CI_NEEDS_PERSON = "CI needs a person"
+    CI_RECOVERED = "CI no longer failing"
     BEHIND = "branch behind, updated"
     CONFLICT = "branch conflicts"
     MERGED = "app merged"  # after CI (policy auto), or a person's `/approve` (policy human)
@@ -116,6 +128,8 @@ def _row(
 
 
 REVIEWED = frozenset({S.IN_REVIEW, S.REVISING})  # a decision on a review comes from these
+RECOVERING = frozenset({S.REVISING, S.CI_FIXING})  # where the manager's recovery decides
+FIXABLE = frozenset({S.WAITING_CI, S.CI_FIXING})  # a red build's fixes run out from these
 MERGEABLE = frozenset({S.WAITING_CI, S.WAITING_HUMAN})
 E, T = Event, Target
 
@@ -128,14 +142,20 @@ TABLE: tuple[Row, ...] = (
     _row(REVIEWED, E.FAILED, S.REVISING, PHASE_REVISE),
     _row(REVIEWED, E.LIMIT, S.REVISING, PHASE_RECOVER),
     _row(ACTIVE - {S.CODING}, E.REVISE, S.REVISING),
-    _row(S.REVISING, E.REVISED, S.IN_REVIEW, PHASE_REVIEW),
+    _row(RECOVERING, E.REVISED, S.IN_REVIEW, PHASE_REVIEW),
     _row(S.REVISING, E.GUIDED, S.REVISING, PHASE_REVISE),
-    _row(S.REVISING, E.SPLIT, S.SKIPPED, advance=True),
-    _row(S.REVISING, E.GIVE_UP, S.SKIPPED, advance=True),
-    _row(S.REVISING, E.ASK, S.WAITING_HUMAN),
+    _row(S.CI_FIXING, E.GUIDED, S.CI_FIXING, PHASE_CI_FIX),
+    _row(RECOVERING, E.SPLIT, S.SKIPPED, advance=True),
+    _row(RECOVERING, E.GIVE_UP, S.SKIPPED, advance=True),
+    _row(RECOVERING, E.ASK, S.WAITING_HUMAN),
     _row(S.WAITING_CI, E.CI_REPORTED, T.SAME, PHASE_MERGE),
     _row(S.WAITING_CI, E.CI_PENDING, T.SAME),
-    _row(S.WAITING_CI, E.CI_FAILED, S.WAITING_HUMAN),
+    _row(S.WAITING_CI, E.CI_GRACE, T.SAME, PHASE_MERGE),
+    _row(S.WAITING_CI, E.CI_FAILED, S.CI_FIXING, PHASE_CI_FIX),
+    _row(FIXABLE, E.CI_FIX_LIMIT, S.CI_FIXING, PHASE_RECOVER),
+    _row(S.CI_FIXING, E.CI_RECOVERED, S.WAITING_CI, PHASE_MERGE),
+    _row(S.WAITING_CI, E.CI_RERUN, T.SAME),
+    _row(S.WAITING_CI, E.CI_NEEDS_PERSON, S.WAITING_HUMAN),
     _row(S.WAITING_CI, E.BEHIND, T.SAME, PHASE_SYNC),
     _row(S.WAITING_CI, E.CONFLICT, S.WAITING_HUMAN),
     _row(MERGEABLE, E.MERGED, S.MERGED, advance=True),

@@ -5,6 +5,7 @@ read at the new head, which the validator then reviews."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.github.git import branch_head
 from bot.queue.worker import RetryLater
@@ -28,5 +29,6 @@ async def run_phase_sync(flow: Flow, job: Job) -> None:
             raise RetryLater(NOT_YET, "GitHub has not updated the branch yet")
         return
     files = await read_phase_files(flow, phase.pr_number, str(sha))
-    moved = {"head_sha": str(sha), "head_tree": None, "question": "", "began": None}
+    moved: dict[str, Any] = {"head_sha": str(sha), "head_tree": None, "question": "", "began": None}
+    moved["pushed_at"] = utcnow()  # about when GitHub saw it: the grace window starts here
     await move_phase(flow, phase, Event.SYNCED, sha=str(sha), files=files, **moved)

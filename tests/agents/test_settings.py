@@ -1,5 +1,5 @@
-"""The agents' settings: environment names, defaults per role, keys, prices, lifetimes, and
-what `doctor` reports."""
+"""The agents' settings: environment names, defaults per role, one provider for every role,
+keys, prices, lifetimes."""
 
 from __future__ import annotations
 
@@ -9,17 +9,12 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from agents.settings import (
-    AgentSettings,
-    ModelPrice,
-    ProviderName,
-    Role,
-    doctor_checks,
-)
+from agents.settings import DEFAULT, AgentSettings, ModelPrice, ProviderName, Role
 from storage.cache_keys import Stage
 
 ROLE_FIELDS = ("PROVIDER", "MODEL", "TEMPERATURE", "MAX_TOKENS")
 ALL_AGENT_VARIABLES = [
+    "AGENT_PROVIDER",
     *(f"AGENT_{role.upper()}_{field}" for role in Role for field in ROLE_FIELDS),
     *("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"),
     *("MODEL_PRICES", "CACHE_TTL_INTEGRATION_HOURS"),
@@ -100,21 +95,76 @@ def test_model_prices_merge_over_the_defaults(env: pytest.MonkeyPatch) -> None:
     assert prices["claude-sonnet-4-6"].cache_write == Decimal("3.75")
 
 
-def test_doctor_checks(env: pytest.MonkeyPatch) -> None:
-    env.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-    env.setenv("AGENT_GIT_MODEL", "local-llama")
+def test_agent_provider_puts_every_role_on_one_provider(env: pytest.MonkeyPatch) -> None:
+    env.setenv("AGENT_PROVIDER", "openai")
 
-    checks = doctor_checks(load())
+    settings = load()
 
-    by_name = {name: (ok, hint) for name, ok, hint in checks}
-    assert by_name["OPENAI_API_KEY"] == (
-        False,
-        "not set: role(s) manager, validator, git, integration use openai",
+    for role in Role:
+        chosen = settings.role(role)
+        assert (chosen.provider, chosen.model) == (ProviderName.OPENAI, "gpt-4.1")
+        assert (chosen.provider_from, chosen.model_from) == ("AGENT_PROVIDER", DEFAULT)
+    assert settings.providers_in_use() == [ProviderName.OPENAI]
+
+
+def test_per_role_settings_win_over_agent_provider(env: pytest.MonkeyPatch) -> None:
+    env.setenv("AGENT_PROVIDER", "anthropic")
+    env.setenv("AGENT_GIT_PROVIDER", "openai")
+    env.setenv("AGENT_VALIDATOR_MODEL", "claude-haiku-4-5")
+
+    settings = load()
+
+    git, validator = settings.role(Role.GIT), settings.role(Role.VALIDATOR)
+    assert (git.provider, git.model, git.provider_from) == (
+        ProviderName.OPENAI,
+        "gpt-4.1",
+        "AGENT_GIT_PROVIDER",
     )
-    assert by_name["ANTHROPIC_API_KEY"][0] is True
-    assert "sk-ant-test" not in str(checks)
-    assert by_name["agent git"] == (
-        False,
-        "openai local-llama: no price; add it to MODEL_PRICES",
+    assert (validator.provider, validator.model, validator.model_from) == (
+        ProviderName.ANTHROPIC,
+        "claude-haiku-4-5",
+        "AGENT_VALIDATOR_MODEL",
     )
-    assert by_name["agent developer"] == (True, "anthropic claude-sonnet-4-6")
+    assert settings.role(Role.MANAGER).model == "claude-sonnet-4-6"
+
+
+def test_a_role_given_a_provider_gets_that_providers_default_model(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("AGENT_DEVELOPER_PROVIDER", "openai")
+    developer = load().role(Role.DEVELOPER)
+    assert (developer.provider, developer.model) == (ProviderName.OPENAI, "gpt-4.1")
+
+
+def test_an_empty_variable_is_unset(env: pytest.MonkeyPatch) -> None:
+    # What a compose file's `AGENT_PROVIDER=${AGENT_PROVIDER}` gives when the shell has none.
+    env.setenv("AGENT_PROVIDER", "")
+    env.setenv("AGENT_DEVELOPER_MODEL", " ")
+    developer = load().role(Role.DEVELOPER)
+    assert (developer.provider, developer.model) == (ProviderName.ANTHROPIC, "claude-sonnet-4-6")
+
+
+def test_a_bad_agent_provider_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("AGENT_PROVIDER", "gemini")
+    with pytest.raises(ValidationError, match="agent_provider"):
+        load()
+
+
+@pytest.mark.parametrize(
+    ("value", "location", "message"),
+    [
+        ("{not-json", ("model_prices",), "Value error, not valid JSON: Expecting property name"),
+        ("[1, 2]", ("model_prices",), "Input should be a valid dictionary"),
+        ('{"m": {"input": "1"}}', ("model_prices", "m", "output"), "Field required"),
+        ('{"m": {"input": "-1", "output": "1"}}', ("model_prices", "m", "input"), "greater"),
+    ],
+)
+def test_malformed_model_prices_name_the_variable_and_the_path(
+    env: pytest.MonkeyPatch, value: str, location: tuple[str, ...], message: str
+) -> None:
+    env.setenv("MODEL_PRICES", value)
+    with pytest.raises(ValidationError) as caught:
+        load()
+    error = caught.value.errors()[0]
+    assert error["loc"] == location
+    assert message in error["msg"]

@@ -11,8 +11,11 @@ from bot.cli.app import replay_delivery
 from bot.cli.doctor import run_doctor
 from bot.cli.main import main
 from bot.settings import Settings, SettingsError
+from storage.db import make_engine, make_sessionmaker, transaction
+from storage.deliveries import NewDelivery, record_deliveries
 from storage.projects import Project
 from tests.apphelpers import RunningApp
+from tests.cli.conftest import free_port
 from tests.fakegithub import FakeGitHub
 
 
@@ -32,7 +35,8 @@ async def doctor_lines(settings: Settings, fake: FakeGitHub) -> tuple[int, list[
 async def test_doctor_passes_every_check_on_a_working_setup(
     app_settings: Settings, fake_github: FakeGitHub, provider_keys: None
 ) -> None:
-    code, lines = await doctor_lines(app_settings, fake_github)
+    settings = app_settings.model_copy(update={"port": free_port()})
+    code, lines = await doctor_lines(settings, fake_github)
     assert code == 0, lines
     names = [line.split(":")[0].split(maxsplit=1)[1] for line in lines]
     for name in (
@@ -45,6 +49,9 @@ async def test_doctor_passes_every_check_on_a_working_setup(
         "installations",
         "OPENAI_API_KEY",
         "ANTHROPIC_API_KEY",
+        "listen",
+        "schema",
+        "agent developer",
     ):
         assert name in names
     assert all(line.startswith("ok") for line in lines)
@@ -60,12 +67,25 @@ async def test_doctor_names_what_to_fix(
         update={"github_private_key": None, "github_private_key_path": Path("/nonexistent.pem")}
     )
     code, lines = await doctor_lines(broken, fake_github)
-    assert code == 1
+    assert code == 2  # a bad setting: what serve, web and worker refuse
     failed = [line for line in lines if line.startswith("FAIL")]
-    assert any("private key" in line and "GITHUB_PRIVATE_KEY_PATH" in line for line in failed)
+    assert (
+        "FAIL  private key: invalid setting GITHUB_PRIVATE_KEY_PATH: /nonexistent.pem does "
+        "not exist" in failed
+    )
     assert any("OPENAI_API_KEY" in line for line in failed)
-    assert any(line.startswith("FAIL  github") for line in failed)
+    assert not any("github" in line for line in lines)  # a key that cannot sign asks nothing
+    assert fake_github.requests == []
     assert all(app_settings.webhook_secret() not in line for line in lines)
+
+
+async def test_doctor_fails_a_github_that_refuses_the_app_with_exit_1(
+    app_settings: Settings, fake_github: FakeGitHub, provider_keys: None
+) -> None:
+    stranger = app_settings.model_copy(update={"github_app_id": 999999, "port": free_port()})
+    code, lines = await doctor_lines(stranger, fake_github)
+    assert code == 1
+    assert [line.split(":")[0] for line in lines if line.startswith("FAIL")] == ["FAIL  github"]
 
 
 async def test_doctor_reports_a_bad_setting_in_one_line(fake_github: FakeGitHub) -> None:
@@ -74,7 +94,7 @@ async def test_doctor_reports_a_bad_setting_in_one_line(fake_github: FakeGitHub)
 
     lines: list[str] = []
     async with fake_github.client() as http:
-        assert await run_doctor(broken, http=http, out=lines.append) == 1
+        assert await run_doctor(broken, http=http, out=lines.append) == 2
     assert lines == ["FAIL  settings: invalid setting PORT: Input should be a valid integer"]
 
 
@@ -131,6 +151,30 @@ def test_replay_of_an_unknown_delivery_exits_1(
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", app_settings.webhook_secret())
     assert main(["replay", "no-such-delivery"]) == 1
     assert capsys.readouterr().out.strip() == "no stored delivery no-such-delivery"
+
+
+def test_replay_of_an_unknown_delivery_needs_no_credentials_and_says_so_once(
+    clean_env: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("DATABASE_URL", database_url)
+    assert main(["replay", "no-such-delivery"]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("no stored delivery no-such-delivery\n", "")
+
+
+async def test_replay_of_a_stored_delivery_needs_the_app(
+    clean_env: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("DATABASE_URL", database_url)
+    engine = make_engine(database_url)
+    async with transaction(make_sessionmaker(engine)) as session:
+        await record_deliveries(session, [NewDelivery("d-ping", "ping", {"zen": "Keep it."})])
+    await engine.dispose()
+
+    assert await _run_cli(["replay", "d-ping"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ai-orchestrator: invalid setting GITHUB_APP_ID: not set; replay needs")
+    assert err.count("\n") == 1
 
 
 async def _run_cli(argv: list[str]) -> int:

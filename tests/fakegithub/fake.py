@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx2
 
 from tests.fakegithub import (
+    routes_actions,
     routes_app,
     routes_checks,
     routes_git,
@@ -17,7 +19,9 @@ from tests.fakegithub import (
     routes_reactions,
     routes_repos,
     routes_reviews,
+    routes_suites,
 )
+from tests.fakegithub.ci import CIMixin
 from tests.fakegithub.installs import InstallsMixin
 from tests.fakegithub.keys import KeyPair, session_key
 from tests.fakegithub.openapi import OpenAPISpec
@@ -36,10 +40,12 @@ ROUTE_TABLES = (
     routes_pulls.routes,
     routes_reviews.routes,
     routes_checks.routes,
+    routes_suites.routes,
+    routes_actions.routes,
 )
 
 
-class FakeGitHub(PeopleMixin, InstallsMixin):
+class FakeGitHub(PeopleMixin, InstallsMixin, CIMixin):
     """A stateful GitHub: REST answers, webhooks out, every request recorded and checked."""
 
     def __init__(
@@ -56,6 +62,9 @@ class FakeGitHub(PeopleMixin, InstallsMixin):
         for table in ROUTE_TABLES:
             routes.update(table.table)
         self._dispatch = Transport(self, routes, validate_responses)
+        self._dispatch.side_hosts[routes_actions.LOGS_HOST] = functools.partial(
+            routes_actions.serve_log, self
+        )
         self.transport = httpx2.MockTransport(self._dispatch.handle)
 
     # ---- HTTP ----------------------------------------------------------------------------
@@ -67,6 +76,11 @@ class FakeGitHub(PeopleMixin, InstallsMixin):
     @property
     def requests(self) -> list[RecordedRequest]:
         return self._dispatch.requests
+
+    @property
+    def downloads(self) -> list[RecordedRequest]:
+        """Requests to the hosts GitHub redirects to (job logs), which are not API calls."""
+        return self._dispatch.side_requests
 
     def calls(self, method: str, template: str) -> int:
         """How many requests matched GitHub's path template, e.g. ("POST", "/repos/{owner}/...")."""
@@ -108,11 +122,15 @@ def since(fake: FakeGitHub, mark: int) -> list[tuple[str, str | None]]:
     return [(r.method, r.template) for r in fake.requests[mark:]]
 
 
-def standard_world(fake: FakeGitHub, app_key: KeyPair | None = None) -> FakeGitHub:
+def standard_world(
+    fake: FakeGitHub, app_key: KeyPair | None = None, *, ci: bool = False
+) -> FakeGitHub:
     """One App installed on octo-org, whose repo hello-world has a README on `main`.
 
     People: octocat (admin), maintainer (maintain), writer (write), triager (triage),
-    reader (read), and outsider (no role: reads the public repository).
+    reader (read), and outsider (no role: reads the public repository). With `ci`, the
+    repository has GitHub Actions CI that passes at once (`fake.enable_ci()`, which commits
+    `.github/workflows/ci.yml` to `main`).
     """
     fake.add_user("octo-org", type="Organization")
     fake.add_user("octocat")
@@ -129,4 +147,6 @@ def standard_world(fake: FakeGitHub, app_key: KeyPair | None = None) -> FakeGitH
         fake.add_collaborator(repo, login, role)
     fake.add_user("outsider")
     fake.set_primary(app, installation, repo)
+    if ci:
+        fake.enable_ci(repo)
     return fake

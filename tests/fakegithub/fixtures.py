@@ -4,6 +4,7 @@ Imported into `tests/conftest.py`, so every test can ask for them:
 - `github_spec` (session): GitHub's REST description, parsed and indexed once;
 - `fake_github`: a `FakeGitHub` with the standard world (see `standard_world`); at teardown it
   fails the test if any request violated GitHub's description;
+- `ci_world`: that world with GitHub Actions CI passing at once (`fake.enable_ci()`);
 - `github_sleeps`: the list an injected `sleep` appends to instead of sleeping;
 - `github_app`: a `bot.github.client.GitHubApp` wired to the fake (no mutation spacing,
   sleeps recorded);
@@ -13,7 +14,6 @@ Imported into `tests/conftest.py`, so every test can ask for them:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +23,8 @@ from tests.fakegithub.openapi import OpenAPISpec, load_spec
 
 
 @pytest.fixture(scope="session")
-def github_spec(shared_dir: Path) -> OpenAPISpec:
-    return load_spec(shared_dir / "github" / "rest-api.json")
+def github_spec() -> OpenAPISpec:
+    return load_spec()
 
 
 @pytest.fixture
@@ -32,6 +32,13 @@ def fake_github(github_spec: OpenAPISpec) -> Iterator[FakeGitHub]:
     fake = standard_world(FakeGitHub(github_spec))
     yield fake
     assert not fake.violations, "the fake GitHub saw violations:\n" + "\n".join(fake.violations)
+
+
+@pytest.fixture
+def ci_world(fake_github: FakeGitHub) -> FakeGitHub:
+    """The standard world with GitHub Actions CI that passes at once."""
+    fake_github.enable_ci()
+    return fake_github
 
 
 @pytest.fixture

@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.fakegithub.gitstore import GitStore
 from tests.fakegithub.keys import KeyPair
+
+if TYPE_CHECKING:
+    from tests.fakegithub.ci_model import CheckSuite, RepoCI, Ruleset
 
 Event = tuple[str, dict[str, Any]]
 
@@ -50,6 +53,7 @@ class Installation:
     repository_selection: str = "all"  # or "selected"
     repository_ids: set[int] = field(default_factory=set)  # when "selected"
     suspended_at: datetime | None = None
+    permissions: dict[str, str] | None = None  # granted; None: the App's own (all accepted)
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Token:
     installation_id: int
     expires_at: datetime
     repository_ids: frozenset[int] | None = None  # narrowed when the App asked for it
+    permissions: dict[str, str] | None = None  # narrowed when the App asked for it
 
     def __repr__(self) -> str:
         return f"Token(installation_id={self.installation_id})"
@@ -179,6 +184,7 @@ class CheckRun:
     started_at: datetime | None
     completed_at: datetime | None
     details_url: str | None = None
+    html_url: str | None = None  # GitHub's page for the run (an Actions job's page for CI)
     external_id: str | None = None
     output: dict[str, Any] = field(default_factory=dict)  # title, summary, text
     annotations: list[dict[str, Any]] = field(default_factory=list)
@@ -219,6 +225,9 @@ class Repo:
     review_comments: dict[int, ReviewComment] = field(default_factory=dict)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     check_suites: dict[tuple[int, str], int] = field(default_factory=dict)  # (app, sha) -> id
+    suites: dict[int, CheckSuite] = field(default_factory=dict)  # every check suite, by id
+    ci: RepoCI | None = None  # the simulated checks and CI (`fake.enable_ci`); None: neither
+    rulesets: list[Ruleset] = field(default_factory=list)  # `fake.require_checks`
     statuses: list[Status] = field(default_factory=list)
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 

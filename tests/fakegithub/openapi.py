@@ -1,19 +1,17 @@
-"""GitHub's OpenAPI description (`../shared/github/rest-api.json`), indexed for the fake.
+"""GitHub's OpenAPI description (vendored, see `tests/githubdata.py`), indexed for the fake.
 
 Matches a request to its operation (method and path template), and validates what crosses the
 wire against the operation's schemas: request bodies and query parameters (the app's side),
 2xx response bodies and webhook payloads (the fake's own side). `$ref`s to `#/components/...`
 resolve through one `referencing` registry holding the whole document. Load it once per test
-session with `load_spec`: the file is 10 MB.
+session with `load_spec`: the file is 13 MB.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -24,6 +22,8 @@ from openapi_schema_validator import (
 )
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
+
+from tests.githubdata import rest_api
 
 SPEC_URI = "urn:github:rest-api"
 JSON = "application/json"
@@ -266,6 +266,6 @@ def _coerce(raw: str, schema: dict[str, Any]) -> Any:
 
 
 @functools.cache
-def load_spec(path: Path) -> OpenAPISpec:
-    """The parsed, indexed description; parsed once per process."""
-    return OpenAPISpec(json.loads(path.read_text()))
+def load_spec() -> OpenAPISpec:
+    """The vendored description, parsed and indexed once per process."""
+    return OpenAPISpec(rest_api())

@@ -14,14 +14,13 @@ from typing import Any
 from tests.fakegithub.keys import session_key
 from tests.fakegithub.model import App, Event, Repo
 from tests.fakegithub.pullmath import mergeability
-from tests.fakegithub.pullstate import branch_moved, merge_pull, set_state
+from tests.fakegithub.pullstate import merge_pull, push_branch, set_state
 from tests.fakegithub.routes_app import create_app
 from tests.fakegithub.routes_checks import create_run, set_status, update_run
 from tests.fakegithub.routes_issues import add_comment, add_labels, edit_comment, open_issue
 from tests.fakegithub.routes_pulls import open_pull
 from tests.fakegithub.routes_reviews import reply_to, single_comment, submit_review
-from tests.fakegithub.shapes_git import commit_json, status_json
-from tests.fakegithub.webhooks import envelope
+from tests.fakegithub.webhooks_ci import status_event
 from tests.fakegithub.world import WorldMixin
 
 DEFAULT_REPO = "octo-org/hello-world"
@@ -98,8 +97,8 @@ class PeopleMixin(WorldMixin):
         """
         found = self._repo(repo)
         user = self.user(login)
-        self.commit_files(found, branch, files, message, author=user)
-        return self._all(branch_moved(self, found, branch, user))
+        sha = self.new_commit(found, branch, files, message, author=user)
+        return self._all(push_branch(self, found, branch, sha, user))
 
     def person_opens_pull(
         self,
@@ -241,18 +240,4 @@ class PeopleMixin(WorldMixin):
         found = self._repo(repo)
         ci = self.ci_app()
         status = set_status(self, found, sha, {"state": state, "context": context}, ci.bot)
-        shape = status_json(self.urls, found, status)
-        fields = {
-            "id": status.id,
-            "sha": sha,
-            "name": found.full_name,
-            "state": state,
-            "context": context,
-            "description": None,
-            "target_url": None,
-            "created_at": shape["created_at"],
-            "updated_at": shape["updated_at"],
-            "branches": [],
-            "commit": commit_json(self.urls, found, found.git.commits[sha]),
-        }
-        return self.checked("status", envelope(self, found, ci.bot, fields))
+        return self.checked(*status_event(self, found, status, ci.bot))

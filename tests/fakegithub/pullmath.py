@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.fakegithub.gitstore import FileChange, Person
 from tests.fakegithub.model import PullRequest, Repo
+from tests.fakegithub.suites import missing_checks
 
 MERGE_METHODS = ("merge", "squash", "rebase")
 
@@ -33,7 +34,9 @@ def mergeability(repo: Repo, pull: PullRequest) -> tuple[bool | None, str]:
         return None, "unknown"
     if pull.mergeable_override is not None:
         return pull.mergeable_override
-    return (True, "clean") if merged_files(repo, pull) is not None else (False, "dirty")
+    if merged_files(repo, pull) is None:
+        return False, "dirty"
+    return True, "blocked" if missing_checks(repo, pull.base_ref, pull.head_sha) else "clean"
 
 
 def merged_files(repo: Repo, pull: PullRequest) -> dict[str, object] | None:

@@ -1,15 +1,29 @@
 """What happens to pull requests when branches move, or when they are closed or merged.
 
 Shared by the REST handlers (refs, issues, pulls) and the person helpers; each function changes
-state and returns the webhooks GitHub would send.
+state and returns the webhooks GitHub would send. `push_branch` is the one place a branch gets
+a new head: it also lets GitHub react to the push (check suites, CI: `ci_push`).
 """
 
 from __future__ import annotations
 
 from tests.fakegithub.base import FakeBase
+from tests.fakegithub.ci_push import pushed
 from tests.fakegithub.model import Event, PullRequest, Repo, User
 from tests.fakegithub.pullmath import base_commit, merge
 from tests.fakegithub.webhooks import pull_request_event
+
+
+def push_branch(
+    fake: FakeBase, repo: Repo, branch: str, sha: str, sender: User, *, sync: bool = True
+) -> list[Event]:
+    """The branch now points at `sha` (a push): `synchronize` for its open pull requests
+    (unless `sync` is off: a test's setup commit), then GitHub's own reaction to the push."""
+    before = repo.branch_sha(branch)
+    repo.refs[f"refs/heads/{branch}"] = sha
+    events = branch_moved(fake, repo, branch, sender) if sync else []
+    pushed(fake, repo, branch, before, sender)
+    return events
 
 
 def branch_moved(fake: FakeBase, repo: Repo, branch: str, sender: User) -> list[Event]:
@@ -64,6 +78,7 @@ def merge_pull(
     """Merges (mergeability checked by the caller); the sha merged and the events sent."""
     frozen = base_commit(repo, pull)
     sha = merge(repo, pull, method=method, title=title, message=message, by=fake.signature(by))
+    before = repo.branch_sha(pull.base_ref)
     repo.refs[f"refs/heads/{pull.base_ref}"] = sha
     now = fake.now()
     issue = repo.issues[pull.number]
@@ -74,4 +89,6 @@ def merge_pull(
     pull.closed_at = issue.closed_at = pull.updated_at = issue.updated_at = now
     events = [pull_request_event(fake, repo, pull, "closed", by)]
     # The base branch moved: pull requests whose head is that branch are synchronized.
-    return sha, events + branch_moved(fake, repo, pull.base_ref, by)
+    events += branch_moved(fake, repo, pull.base_ref, by)
+    pushed(fake, repo, pull.base_ref, before, by)
+    return sha, events

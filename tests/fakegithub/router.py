@@ -162,3 +162,10 @@ def paginate(call: Call, items: list[Any]) -> Reply:
         encoded = "&".join(f"{key}={value}" for key, value in query.items())
         headers["link"] = f'<{call.fake.urls.api}{call.path}?{encoded}>; rel="next"'
     return Reply(200, chunk, headers)
+
+
+def counted(call: Call, key: str, items: list[Any]) -> Reply:
+    """A page of a list GitHub wraps as `{"total_count": n, key: [...]}` (check runs, jobs...)."""
+    page = paginate(call, items)
+    page.body = {"total_count": len(items), key: page.body}
+    return page

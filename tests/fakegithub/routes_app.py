@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.fakegithub.base import FakeBase
+from tests.fakegithub.grants import asked_within, installation_permissions
 from tests.fakegithub.keys import KeyPair, session_key
 from tests.fakegithub.model import App, Installation, Repo, Token, User
 from tests.fakegithub.router import ApiError, Call, Reply, Routes, not_found, paginate
@@ -19,12 +20,16 @@ NOT_ACCESSIBLE = (
     "There is at least one repository that does not exist or is not accessible to the "
     "parent installation."
 )
+# The App under test's registration: app.yml's, plus `actions: write` (CI logs and re-runs;
+# `fake.set_permissions(actions=None)` takes it away). No `workflows`, as in app.yml.
 DEFAULT_PERMISSIONS = {
+    "actions": "write",
     "checks": "write",
     "contents": "write",
     "issues": "write",
     "metadata": "read",
     "pull_requests": "write",
+    "statuses": "read",
 }
 DEFAULT_EVENTS = [
     "check_run",
@@ -34,6 +39,7 @@ DEFAULT_EVENTS = [
     "pull_request",
     "pull_request_review",
     "pull_request_review_comment",
+    "status",
 ]
 
 
@@ -65,13 +71,17 @@ def create_app(
 
 
 def mint_token(
-    fake: FakeBase, installation: Installation, repository_ids: frozenset[int] | None = None
+    fake: FakeBase,
+    installation: Installation,
+    repository_ids: frozenset[int] | None = None,
+    permissions: dict[str, str] | None = None,
 ) -> Token:
     token = Token(
         token=f"ghs_{secrets.token_urlsafe(27)}",
         installation_id=installation.id,
         expires_at=fake.now() + TOKEN_LIFETIME,
         repository_ids=repository_ids,
+        permissions=permissions,
     )
     fake.state.tokens[token.token] = token
     return token
@@ -120,12 +130,14 @@ def create_token(call: Call) -> Reply:
         raise ApiError(403, "This installation has been suspended")
     visible = _visible_repos(call.fake, installation)
     narrowed = _narrowing(call, visible)
-    token = mint_token(call.fake, installation, narrowed)
-    app = call.fake.state.apps[installation.app_id]
+    granted = installation_permissions(call.fake, installation)
+    asked = call.field("permissions")
+    permissions = asked_within(granted, asked) if asked else None
+    token = mint_token(call.fake, installation, narrowed, permissions)
     body: dict[str, Any] = {
         "token": token.token,
         "expires_at": ts(token.expires_at),
-        "permissions": call.field("permissions") or dict(app.permissions),
+        "permissions": permissions or granted,
         "repository_selection": installation.repository_selection,
     }
     if narrowed is not None:

@@ -7,10 +7,11 @@ from typing import Any
 
 from tests.fakegithub.base import FakeBase
 from tests.fakegithub.model import App, CheckRun, Event, Repo, Status, User
-from tests.fakegithub.router import ApiError, Call, Reply, Routes, not_found, paginate
-from tests.fakegithub.routes_git import resolve
+from tests.fakegithub.router import ApiError, Call, Reply, Routes, counted, not_found, paginate
+from tests.fakegithub.routes_git import commit_of, resolve
 from tests.fakegithub.shapes import repo_json
 from tests.fakegithub.shapes_git import check_run_json, status_json
+from tests.fakegithub.suites import suite_for
 from tests.fakegithub.webhooks import check_run_event, check_suite_completed
 
 routes = Routes()
@@ -59,7 +60,7 @@ def create_run(
     head_sha = str(fields.get("head_sha"))
     if head_sha not in repo.git.commits:
         raise ApiError(422, f"No commit found for SHA: {head_sha}")
-    suite = repo.check_suites.setdefault((app.id, head_sha), fake.state.next_id())
+    suite = suite_for(fake, repo, app, head_sha).id
     run = CheckRun(
         id=fake.state.next_id(),
         app=app,
@@ -164,9 +165,7 @@ def list_annotations(call: Call) -> Reply:
 @routes.get("/repos/{owner}/{repo}/commits/{ref}/check-runs")
 def runs_for_ref(call: Call) -> Reply:
     repo = call.repo()
-    sha = resolve(repo, call.params["ref"])
-    if sha is None:
-        raise ApiError(422, f"No commit found for SHA: {call.params['ref']}")
+    sha = commit_of(call, repo)
     name, status = call.query.get("check_name"), call.query.get("status")
     app_id = call.query.get("app_id")
     runs = [
@@ -182,9 +181,7 @@ def runs_for_ref(call: Call) -> Reply:
         for run in runs:
             latest.setdefault((run.app.id, run.name), run)
         runs = list(latest.values())
-    page = paginate(call, [check_run_json(call.fake.urls, repo, run) for run in runs])
-    page.body = {"total_count": len(runs), "check_runs": page.body}
-    return page
+    return counted(call, "check_runs", [check_run_json(call.fake.urls, repo, r) for r in runs])
 
 
 # ---- commit statuses ------------------------------------------------------------------------

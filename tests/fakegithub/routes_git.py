@@ -7,8 +7,9 @@ import binascii
 from typing import Any
 
 from tests.fakegithub.gitstore import BLOB_MODES, TREE_MODE, Entry, Person
+from tests.fakegithub.grants import guard_workflows
 from tests.fakegithub.model import Repo
-from tests.fakegithub.pullstate import branch_deleted, branch_moved
+from tests.fakegithub.pullstate import branch_deleted, push_branch
 from tests.fakegithub.router import ApiError, Call, Reply, Routes, not_found
 from tests.fakegithub.shapes_git import (
     blob_json,
@@ -34,6 +35,14 @@ def resolve(repo: Repo, ref: str) -> str | None:
         if len(found) == 1:
             return found[0]
     return None
+
+
+def commit_of(call: Call, repo: Repo) -> str:
+    """The commit the path's `{ref}` names, or GitHub's 422 for a ref it cannot find."""
+    sha = resolve(repo, call.params["ref"])
+    if sha is None:
+        raise ApiError(422, f"No commit found for SHA: {call.params['ref']}")
+    return sha
 
 
 def _unprocessable(message: str) -> ApiError:
@@ -172,10 +181,7 @@ def get_git_commit(call: Call) -> Reply:
 @routes.get("/repos/{owner}/{repo}/commits/{ref}")
 def get_commit(call: Call) -> Reply:
     repo = call.repo()
-    sha = resolve(repo, call.params["ref"])
-    if sha is None:
-        raise ApiError(422, f"No commit found for SHA: {call.params['ref']}")
-    return Reply(200, commit_json(call.fake.urls, repo, repo.git.commits[sha]))
+    return Reply(200, commit_json(call.fake.urls, repo, repo.git.commits[commit_of(call, repo)]))
 
 
 # ---- refs -----------------------------------------------------------------------------------
@@ -208,8 +214,18 @@ def create_ref(call: Call) -> Reply:
         raise _unprocessable("Reference already exists")
     if sha not in repo.git.commits:
         raise _unprocessable("Object does not exist")
-    repo.refs[ref] = sha
+    guard_workflows(call, repo, sha)
+    _move(call, repo, ref, sha)
     return Reply(201, ref_json(call.fake.urls, repo, ref))
+
+
+def _move(call: Call, repo: Repo, ref: str, sha: str) -> None:
+    """A push through the API: a branch's pushes go through `push_branch` (PRs, CI)."""
+    if not ref.startswith("refs/heads/"):
+        repo.refs[ref] = sha
+        return
+    for event in push_branch(call.fake, repo, ref.removeprefix("refs/heads/"), sha, call.actor):
+        call.fake.emit(event)
 
 
 @routes.patch("/repos/{owner}/{repo}/git/refs/{ref}")
@@ -223,10 +239,8 @@ def update_ref(call: Call) -> Reply:
         raise _unprocessable("Object does not exist")
     if not call.field("force", False) and repo.refs[full] not in repo.git.ancestors(sha):
         raise _unprocessable("Update is not a fast forward")
-    repo.refs[full] = sha
-    if full.startswith("refs/heads/"):
-        for event in branch_moved(call.fake, repo, full.removeprefix("refs/heads/"), call.actor):
-            call.fake.emit(event)
+    guard_workflows(call, repo, sha)
+    _move(call, repo, full, sha)
     return Reply(200, ref_json(call.fake.urls, repo, full))
 
 

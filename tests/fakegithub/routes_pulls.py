@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from tests.fakegithub.base import FakeBase
+from tests.fakegithub.ci_push import pull_opened
+from tests.fakegithub.grants import guard_workflow_diff
 from tests.fakegithub.model import Event, Issue, PullRequest, Repo, User
-from tests.fakegithub.pullmath import MERGE_METHODS, mergeability, pull_changes, pull_commits
-from tests.fakegithub.pullstate import branch_moved, merge_pull, set_state
+from tests.fakegithub.pullmath import (
+    MERGE_METHODS,
+    base_commit,
+    mergeability,
+    pull_changes,
+    pull_commits,
+)
+from tests.fakegithub.pullstate import merge_pull, push_branch, set_state
 from tests.fakegithub.router import ApiError, Call, Reply, Routes, invalid, not_found, paginate
 from tests.fakegithub.shapes_git import commit_json, file_change_json, unified_diff
 from tests.fakegithub.shapes_pulls import pull_json
+from tests.fakegithub.suites import missing_checks
 from tests.fakegithub.webhooks import pull_request_event
 
 routes = Routes()
@@ -69,6 +78,7 @@ def open_pull(
         draft=draft,
     )
     repo.pulls[number] = pull
+    pull_opened(fake, repo, pull, user)  # CI `on: pull_request`; its webhooks come after
     return pull, pull_request_event(fake, repo, pull, "opened", user)
 
 
@@ -87,6 +97,10 @@ def check_mergeable(repo: Repo, pull: PullRequest, sha: str | None) -> None:
         raise ApiError(409, HEAD_MODIFIED)
     if not mergeability(repo, pull)[0]:
         raise ApiError(405, NOT_MERGEABLE)
+    missing = missing_checks(repo, pull.base_ref, pull.head_sha)
+    if missing:
+        expected = "".join(f'Required status check "{c}" is expected.\n\n' for c in missing)
+        raise ApiError(405, f"Repository rule violations found\n\n{expected}")
 
 
 @routes.get("/repos/{owner}/{repo}/pulls")
@@ -194,6 +208,7 @@ def merge_route(call: Call) -> Reply:
     repo = call.repo()
     pull = get_pull(call, repo)
     check_mergeable(repo, pull, call.field("sha"))
+    guard_workflow_diff(call, repo, base_commit(repo, pull), pull.head_sha, status=403)
     method = str(call.field("merge_method", "merge"))
     if method not in MERGE_METHODS:
         raise invalid("PullRequest", "merge_method")
@@ -239,8 +254,8 @@ def update_branch(call: Call) -> Reply:
             committer=call.fake.signature(call.actor),
             verified=True,
         )
-        repo.refs[f"refs/heads/{pull.head_ref}"] = commit.sha
-        for event in branch_moved(call.fake, repo, pull.head_ref, call.actor):
+        guard_workflow_diff(call, repo, pull.head_sha, commit.sha, status=422)
+        for event in push_branch(call.fake, repo, pull.head_ref, commit.sha, call.actor):
             call.fake.emit(event)
     url = f"{call.fake.urls.web}/{repo.full_name}/pull/{pull.number}"
     return Reply(202, {"message": "Updating pull request branch.", "url": url})

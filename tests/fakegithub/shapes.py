@@ -107,7 +107,9 @@ def installation_json(urls: Urls, installation: Installation, app: App) -> JSOND
         "client_id": app.client_id,
         "target_id": installation.account.id,
         "target_type": installation.account.type,
-        "permissions": dict(app.permissions),
+        "permissions": dict(
+            app.permissions if installation.permissions is None else installation.permissions
+        ),
         "events": list(app.events),
         "single_file_name": None,
         "has_multiple_single_files": False,

@@ -228,7 +228,7 @@ def check_run_json(urls: Urls, repo: Repo, run: CheckRun) -> JSONDict:
         "head_sha": run.head_sha,
         "external_id": run.external_id or "",
         "url": f"{api}/check-runs/{run.id}",
-        "html_url": f"{urls.web}/{repo.full_name}/runs/{run.id}",
+        "html_url": run.html_url or f"{urls.web}/{repo.full_name}/runs/{run.id}",
         "details_url": run.details_url or f"{urls.web}/apps/{run.app.slug}",
         "status": run.status,
         "conclusion": run.conclusion,

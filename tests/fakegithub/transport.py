@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,6 +42,9 @@ class RecordedRequest:
     status: int | None = None
 
 
+SideHost = Callable[[RecordedRequest], httpx2.Response]
+
+
 @dataclass
 class Injection:
     method: str
@@ -59,6 +63,9 @@ class Transport:
     requests: list[RecordedRequest] = field(default_factory=list)
     injections: list[Injection] = field(default_factory=list)
     used: dict[str, int] = field(default_factory=dict)  # requests per credential
+    # Hosts beside the API that GitHub sends clients to (log downloads), and what they got.
+    side_hosts: dict[str, SideHost] = field(default_factory=dict)
+    side_requests: list[RecordedRequest] = field(default_factory=list)
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         raw_path, _, query_string = request.url.raw_path.decode().partition("?")
@@ -67,7 +74,27 @@ class Transport:
         content = request.read()
         body, body_error = _parse_body(content)
         record = RecordedRequest(request.method, raw_path, query, headers, body)
+        side = self.side_hosts.get(request.url.host)
+        if side is not None:
+            self.side_requests.append(record)
+            response = side(record)
+            record.status = response.status_code
+            return response
         self.requests.append(record)
+        try:
+            return self._handle(request, record, content, body, body_error)
+        finally:
+            self.fake.flush()  # what GitHub does after the request (CI) comes after its events
+
+    def _handle(
+        self,
+        request: httpx2.Request,
+        record: RecordedRequest,
+        content: bytes,
+        body: Any,
+        body_error: str | None,
+    ) -> httpx2.Response:
+        raw_path, query, headers = record.path, record.query, record.headers
         if request.url.host != httpx2.URL(self.fake.urls.api).host:
             self.fake.violation(f"request to {request.url.host}, not the fake GitHub")
         operation, params = self._operation(request.method, raw_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakegithub.base import FakeBase
+from tests.fakegithub.ci_model import CheckSuite
 from tests.fakegithub.model import (
     CheckRun,
     Event,
@@ -17,10 +18,12 @@ from tests.fakegithub.model import (
     ReviewComment,
     User,
 )
-from tests.fakegithub.shapes import node_id, organization_json, repo_json, ts, user_json
+from tests.fakegithub.shapes import node_id, organization_json, repo_json, user_json
+from tests.fakegithub.shapes_ci import check_suite_json
 from tests.fakegithub.shapes_git import check_run_json
 from tests.fakegithub.shapes_issues import issue_comment_json, issue_json, label_json
 from tests.fakegithub.shapes_pulls import pull_json, review_comment_json, review_json
+from tests.fakegithub.suites import suite_state
 
 
 def envelope(fake: FakeBase, repo: Repo, sender: User, fields: dict[str, Any]) -> dict[str, Any]:
@@ -122,61 +125,22 @@ def review_comment_event(
 
 def check_run_event(fake: FakeBase, repo: Repo, run: CheckRun, action: str, sender: User) -> Event:
     shape = check_run_json(fake.urls, repo, run)
-    shape["check_suite"] = _check_suite(fake, repo, run)
+    shape["check_suite"] = check_suite_json(fake.urls, repo, repo.suites[run.suite_id])
     fields = {"action": action, "check_run": shape}
     return "check_run", envelope(fake, repo, sender, fields)
 
 
+def check_suite_event(
+    fake: FakeBase, repo: Repo, suite: CheckSuite, action: str, sender: User
+) -> Event:
+    shape = check_suite_json(fake.urls, repo, suite)
+    del shape["repository"]  # the envelope carries it
+    return "check_suite", envelope(fake, repo, sender, {"action": action, "check_suite": shape})
+
+
 def check_suite_completed(fake: FakeBase, repo: Repo, run: CheckRun, sender: User) -> Event | None:
     """`check_suite.completed` once the last run of the run's suite has completed, else None."""
-    suite = _check_suite(fake, repo, run)
-    if suite["status"] != "completed":
+    suite = repo.suites[run.suite_id]
+    if suite_state(repo, suite)[0] != "completed":
         return None
-    commit = repo.git.commits[run.head_sha]
-    suite.update(
-        latest_check_runs_count=sum(
-            1 for r in repo.check_runs.values() if r.suite_id == run.suite_id
-        ),
-        check_runs_url=f"{suite['url']}/check-runs",
-        pull_requests=check_run_json(fake.urls, repo, run)["pull_requests"],
-        head_commit={
-            "id": commit.sha,
-            "tree_id": commit.tree,
-            "message": commit.message,
-            "timestamp": ts(commit.committer.date),
-            "author": {"name": commit.author.name, "email": commit.author.email},
-            "committer": {"name": commit.committer.name, "email": commit.committer.email},
-        },
-    )
-    fields = {"action": "completed", "check_suite": suite}
-    return "check_suite", envelope(fake, repo, sender, fields)
-
-
-def _check_suite(fake: FakeBase, repo: Repo, run: CheckRun) -> dict[str, Any]:
-    runs = [r for r in repo.check_runs.values() if r.suite_id == run.suite_id]
-    done = all(r.status == "completed" for r in runs)
-    return {
-        "id": run.suite_id,
-        "node_id": node_id("CheckSuite", run.suite_id),
-        "head_branch": _branch_of(repo, run.head_sha),
-        "head_sha": run.head_sha,
-        "status": "completed" if done else "in_progress",
-        "conclusion": _suite_conclusion(runs) if done else None,
-        "url": f"{fake.urls.api}/repos/{repo.full_name}/check-suites/{run.suite_id}",
-        "before": None,
-        "after": run.head_sha,
-        "pull_requests": [],
-        "app": check_run_json(fake.urls, repo, run)["app"],
-        "created_at": ts(run.started_at),
-        "updated_at": ts(run.completed_at or run.started_at),
-    }
-
-
-def _branch_of(repo: Repo, sha: str) -> str | None:
-    return next((ref[11:] for ref, tip in repo.refs.items() if tip == sha), None)
-
-
-def _suite_conclusion(runs: list[CheckRun]) -> str | None:
-    order = ["action_required", "failure", "timed_out", "cancelled", "neutral", "skipped"]
-    conclusions = {r.conclusion for r in runs}
-    return next((c for c in order if c in conclusions), "success")
+    return check_suite_event(fake, repo, suite, "completed", sender)

@@ -25,12 +25,11 @@ from tests.fakegithub.model import (
     Repo,
     User,
 )
+from tests.fakegithub.pullstate import push_branch
 from tests.fakegithub.routes_app import create_app, mint_token
 
 
 class WorldMixin(FakeBase):
-    _primary: tuple[App, Installation, Repo] | None = None
-
     # ---- building ------------------------------------------------------------------------
 
     def add_user(self, login: str, *, type: str = "User") -> User:
@@ -98,8 +97,25 @@ class WorldMixin(FakeBase):
     ) -> str:
         """One commit on `branch` changing `files` (None deletes); the branch is made if new.
 
-        A new branch starts from `start_from` (a branch name) or the default branch.
+        A new branch starts from `start_from` (a branch name) or the default branch. Like a
+        test's setup, it sends no `synchronize` (`person_pushes` does); GitHub's own reaction
+        to the push (check suites, CI) happens when the repository simulates it.
         """
+        sha = self.new_commit(repo, branch, files, message, author=author, start_from=start_from)
+        push_branch(self, repo, branch, sha, author or repo.owner, sync=False)
+        return sha
+
+    def new_commit(
+        self,
+        repo: Repo,
+        branch: str,
+        files: Mapping[str, str | None],
+        message: str,
+        *,
+        author: User | None = None,
+        start_from: str | None = None,
+    ) -> str:
+        """The commit `commit_files` makes, without moving the branch."""
         parent = repo.branch_sha(branch) or repo.branch_sha(start_from or repo.default_branch)
         flat = repo.git.flatten(repo.git.commits[parent].tree) if parent else {}
         for path, content in files.items():
@@ -116,7 +132,6 @@ class WorldMixin(FakeBase):
             committer=person,
             verified=False,
         )
-        repo.refs[f"refs/heads/{branch}"] = commit.sha
         return commit.sha
 
     def register_manifest_code(

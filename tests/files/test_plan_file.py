@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from agents.schemas import Architecture, Component, MicroPhase, StackItem
+from agents.schemas import Architecture, Commands, Component, MicroPhase, StackItem
 from bot.files.plan_file import iso_utc, phase_doc_path, plan_path, plan_yaml
+from bot.workflow.resume import parse_plan
 
 CREATED = datetime(2025, 7, 2, 12, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
 
@@ -27,6 +28,7 @@ ARCHITECTURE = Architecture(
         Component(name="API Server", type="backend", responsibilities=["Routing", "Greeting"]),
     ],
     coding_standards=["PEP 8", "Type hints everywhere"],
+    commands=Commands(setup=["pip install -e '.[test]'"], test=["pytest -q"]),
 )
 
 
@@ -84,6 +86,11 @@ components:
 coding_standards:
 - PEP 8
 - Type hints everywhere
+commands:
+  setup:
+  - pip install -e '.[test]'
+  test:
+  - pytest -q
 micro_phase_plans:
 - id: 1
   name: Phase 1
@@ -207,3 +214,17 @@ def test_paths() -> None:
         plan_path(0)
     with pytest.raises(ValueError):
         phase_doc_path(12, 0)
+
+
+def test_the_plan_file_reads_back_with_its_commands() -> None:
+    parsed = parse_plan(render())
+    assert parsed is not None
+    architecture, phases, _ = parsed
+    assert architecture.commands == ARCHITECTURE.commands
+    assert [p.id for p in phases] == [1, 2]
+    older = render().replace(
+        "commands:\n  setup:\n  - pip install -e '.[test]'\n  test:\n  - pytest -q\n", ""
+    )
+    assert "commands:" not in older  # a plan file written before the field existed
+    parsed_older = parse_plan(older)
+    assert parsed_older is not None and parsed_older[0].commands == Commands(setup=[], test=[])

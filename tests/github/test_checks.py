@@ -1,10 +1,10 @@
-"""bot.gitops check runs and CI state on the fake GitHub."""
+"""The check runs the App reports, on the fake GitHub (CI state: tests/github/test_ci.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.github.checks import VALIDATOR_CHECK, Annotation, CIState, ci_state, upsert_check_run
+from bot.github.checks import VALIDATOR_CHECK, Annotation, upsert_check_run
 from bot.github.client import GitHubClient
 from bot.github.repo import Repo
 from tests.fakegithub import FakeGitHub, since
@@ -177,91 +177,3 @@ async def test_a_completed_run_needs_a_conclusion(gh: GitHubClient, head: str) -
         await upsert_check_run(
             gh, REPO, name=VALIDATOR_CHECK, head_sha=head, conclusion=None, title="T", summary="S"
         )
-
-
-# ---- CI state -------------------------------------------------------------------------------
-
-
-async def test_a_repository_without_ci_does_not_wait(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str
-) -> None:
-    mark = len(fake_github.requests)
-    state = await ci_state(gh, REPO, head)
-    assert state == CIState.SUCCESS
-    assert (state.failing, state.pending, state.name) == ((), (), "SUCCESS")
-    assert since(fake_github, mark) == [("GET", RUNS_FOR_REF), ("GET", R + "/commits/{ref}/status")]
-
-
-async def test_passing_checks_and_statuses_succeed(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str
-) -> None:
-    fake_github.ci_reports(head, "success", name="ci/test")
-    fake_github.ci_reports(head, "skipped", name="ci/docs")
-    fake_github.ci_reports(head, "neutral", name="ci/lint")
-    fake_github.ci_sets_status(head, "success")
-    assert await ci_state(gh, REPO, head) == CIState.SUCCESS
-
-
-async def test_a_running_check_is_pending(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str
-) -> None:
-    fake_github.ci_reports(head, "success", name="ci/lint")
-    fake_github.ci_starts(head, name="ci/test")
-    state = await ci_state(gh, REPO, head)
-    assert state == CIState.PENDING
-    assert state.pending == ("ci/test",)
-
-
-async def test_a_pending_commit_status_is_pending(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str
-) -> None:
-    fake_github.ci_reports(head, "success")
-    fake_github.ci_sets_status(head, "pending", context="ci/deploy")
-    state = await ci_state(gh, REPO, head)
-    assert state == CIState.PENDING and state.pending == ("ci/deploy",)
-
-
-@pytest.mark.parametrize("conclusion", ["failure", "cancelled", "timed_out", "action_required"])
-async def test_a_failing_check_fails(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str, conclusion: str
-) -> None:
-    fake_github.ci_reports(head, "success", name="ci/lint")
-    fake_github.ci_reports(head, conclusion, name="ci/test")
-    state = await ci_state(gh, REPO, head)
-    assert state == CIState.FAILURE
-    assert state.failing == ("ci/test",)
-
-
-@pytest.mark.parametrize("status", ["failure", "error"])
-async def test_a_failing_commit_status_fails(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str, status: str
-) -> None:
-    fake_github.ci_sets_status(head, status, context="ci/legacy")
-    state = await ci_state(gh, REPO, head)
-    assert state == CIState.FAILURE and state.failing == ("ci/legacy",)
-
-
-async def test_our_own_validator_run_is_ignored(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str
-) -> None:
-    await upsert_check_run(
-        gh,
-        REPO,
-        name=VALIDATOR_CHECK,
-        head_sha=head,
-        conclusion="failure",
-        title="Failed",
-        summary="S",
-    )
-    assert await ci_state(gh, REPO, head) == CIState.SUCCESS
-    assert await ci_state(gh, REPO, head, ignore=()) == CIState.FAILURE
-
-
-async def test_a_failure_while_another_check_runs_is_still_pending(
-    fake_github: FakeGitHub, gh: GitHubClient, head: str
-) -> None:
-    fake_github.ci_reports(head, "failure", name="ci/lint")
-    fake_github.ci_starts(head, name="ci/test")
-    state = await ci_state(gh, REPO, head)
-    assert state == CIState.PENDING
-    assert (state.failing, state.pending) == (("ci/lint",), ("ci/test",))

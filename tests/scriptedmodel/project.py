@@ -16,6 +16,7 @@ from agents.schemas import (
     Brainstorm,
     Breakdown,
     BreakdownReview,
+    Commands,
     Component,
     ConflictResolution,
     CriterionCoverage,
@@ -194,6 +195,7 @@ class ScriptedProject:
                 "Each public function has a docstring and a test.",
                 "No global state; services receive their records.",
             ],
+            commands=Commands(setup=["python -m pip install pytest"], test=["python -m pytest"]),
         )
 
     def phase(self, k: int) -> MicroPhase:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +9,14 @@ import pytest
 from openapi_schema_validator import OAS30WriteValidator
 
 from bot.web.manifest import ManifestError, build_manifest, load_app_yml
+from tests.fakegithub.openapi import OpenAPISpec
+from tests.githubdata import webhook_examples
 
 ROOT = Path(__file__).resolve().parents[2]
+PUBLIC = {
+    "webhook_url": "https://bot.example.com/webhooks",
+    "browser_url": "https://bot.example.com",
+}
 
 EVENTS = [
     "issues",
@@ -29,6 +34,7 @@ PERMISSIONS = {
     "issues": "write",
     "checks": "write",
     "statuses": "read",
+    "actions": "write",  # CI job logs and re-runs
     "metadata": "read",
 }
 
@@ -46,21 +52,23 @@ def test_the_packaged_app_yml_is_the_top_level_one() -> None:
     assert load_app_yml() == load_app_yml(ROOT / "app.yml")
 
 
-def test_permission_names_and_levels_are_githubs(shared_dir: Path) -> None:
-    spec = json.loads((shared_dir / "github" / "rest-api.json").read_text())
-    schema = {**spec["components"]["schemas"]["app-permissions"], "additionalProperties": False}
+def test_permission_names_and_levels_are_githubs(github_spec: OpenAPISpec) -> None:
+    schemas = github_spec.document["components"]["schemas"]
+    schema = {**schemas["app-permissions"], "additionalProperties": False}
 
     OAS30WriteValidator(schema).validate(load_app_yml()["default_permissions"])
 
 
-def test_every_subscribed_event_is_one_github_sends(shared_dir: Path) -> None:
-    payloads = {path.stem for path in (shared_dir / "github" / "webhooks").glob("*.json")}
-
-    assert set(load_app_yml()["default_events"]) <= payloads
+def test_every_subscribed_event_is_one_github_sends() -> None:
+    assert set(load_app_yml()["default_events"]) <= webhook_examples().keys()
 
 
 def test_manifest_points_github_at_this_server() -> None:
-    manifest = build_manifest(load_app_yml(), public_url="https://bot.example.com/")
+    manifest = build_manifest(
+        load_app_yml(),
+        webhook_url="https://bot.example.com/webhooks",
+        browser_url="https://bot.example.com/",
+    )
 
     assert manifest["hook_attributes"] == {
         "url": "https://bot.example.com/webhooks",
@@ -74,12 +82,33 @@ def test_manifest_points_github_at_this_server() -> None:
     assert "setup_url" not in manifest
 
 
+def test_the_browser_comes_back_to_its_own_address_while_github_posts_to_the_public_one() -> None:
+    manifest = build_manifest(
+        load_app_yml(),
+        webhook_url="https://smee.example.test/channel-1",
+        browser_url="http://127.0.0.1:8000",
+        home_url="https://bot.example.com",
+    )
+
+    assert manifest["hook_attributes"]["url"] == "https://smee.example.test/channel-1"
+    assert manifest["redirect_url"] == "http://127.0.0.1:8000/setup/callback"
+    assert manifest["url"] == "https://bot.example.com"
+
+
+def test_without_a_homepage_the_app_points_at_the_browsers_address() -> None:
+    manifest = build_manifest(
+        {"name": "x"},
+        webhook_url="https://smee.example.test/c",
+        browser_url="http://localhost:8000/",
+    )
+
+    assert manifest["url"] == "http://localhost:8000"
+
+
 def test_manifest_keeps_app_yml_url_and_takes_a_setup_url() -> None:
     app_yml = {"name": "x", "url": "https://example.com/docs"}
 
-    manifest = build_manifest(
-        app_yml, public_url="https://bot.example.com", setup_url="https://bot.example.com/hello"
-    )
+    manifest = build_manifest(app_yml, **PUBLIC, setup_url="https://bot.example.com/hello")
 
     assert manifest["url"] == "https://example.com/docs"
     assert manifest["setup_url"] == "https://bot.example.com/hello"
@@ -94,7 +123,7 @@ def test_manifest_drops_keys_github_does_not_know() -> None:
         "request_oauth_on_install": False,
     }
 
-    manifest = build_manifest(app_yml, public_url="https://bot.example.com")
+    manifest = build_manifest(app_yml, **PUBLIC)
 
     assert manifest == {
         "name": "x",
@@ -109,7 +138,7 @@ def test_manifest_leaves_out_events_github_refuses_to_subscribe() -> None:
     # GitHub sends these to every App and rejects a manifest that names them.
     app_yml = {"default_events": ["installation", "issues", "installation_repositories", "issues"]}
 
-    manifest = build_manifest(app_yml, public_url="https://bot.example.com")
+    manifest = build_manifest(app_yml, **PUBLIC)
 
     assert manifest["default_events"] == ["issues"]
 

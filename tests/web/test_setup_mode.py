@@ -21,12 +21,14 @@ from starlette.testclient import TestClient
 from bot.github.client import GitHubApp
 from bot.settings import Settings, load_settings
 from bot.web.manifest import load_app_yml
-from bot.web.registration import CONVERSION_REFUSED, ConfiguredApp
+from bot.web.registration import CONVERSION_REFUSED, ConfiguredApp, writes_env_file
 from bot.web.setup import (
     ALREADY_REGISTERED,
+    ALREADY_SHOWN,
     BAD_ORGANIZATION,
     BAD_STATE,
     STATE_TTL_SECONDS,
+    UNKNOWN_HOST,
     OnConfigured,
     StateStore,
     setup_routes,
@@ -35,6 +37,7 @@ from tests.fakegithub import FakeGitHub
 from tests.test_envfile import mode
 
 PUBLIC_URL = "https://orchestrator.example.test"
+BROWSER_URL = "http://localhost:8000"  # where the tests' browser reaches the server
 
 
 @dataclass
@@ -58,6 +61,29 @@ class Forms(HTMLParser):
             self.forms.append(Form(values.get("method", "get"), values.get("action", "")))
         elif tag == "input" and self.forms and "name" in values:
             self.forms[-1].inputs[values["name"]] = values.get("value", "")
+
+
+class Textareas(HTMLParser):
+    """The text of each textarea on a page, by id."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._open: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "textarea":
+            self._open = dict(attrs).get("id") or ""
+            self.values[self._open] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self.values[self._open] += data
 
 
 def registration_form(html: str) -> Form:
@@ -102,9 +128,12 @@ def client_for(
     http: httpx2.AsyncClient,
     on_configured: OnConfigured | None = None,
     states: StateStore | None = None,
+    *,
+    base_url: str = BROWSER_URL,
+    write_env: bool = True,
 ) -> TestClient:
-    routes = setup_routes(settings, http, on_configured, states=states)
-    return TestClient(Starlette(routes=routes), base_url="http://orchestrator.local")
+    routes = setup_routes(settings, http, on_configured, states=states, write_env=write_env)
+    return TestClient(Starlette(routes=routes), base_url=base_url)
 
 
 def start(client: TestClient) -> str:
@@ -145,8 +174,72 @@ def test_setup_page_offers_the_manifest_built_from_app_yml(
     assert manifest["default_permissions"] == app_yml["default_permissions"]
     assert manifest["default_events"] == app_yml["default_events"]
     assert manifest["hook_attributes"] == {"url": f"{PUBLIC_URL}/webhooks", "active": True}
-    assert manifest["redirect_url"] == f"{PUBLIC_URL}/setup/callback"
     assert manifest["name"] == "ai-orchestrator"
+
+
+def test_the_registration_redirect_uses_the_browsers_address_while_the_webhook_url_uses_public_url(
+    fake_github: FakeGitHub, http: httpx2.AsyncClient, env_file: Path
+) -> None:
+    client = client_for(setup_settings(fake_github, env_file), http)
+
+    manifest = json.loads(registration_form(client.get("/").text).inputs["manifest"])
+
+    assert manifest["redirect_url"] == f"{BROWSER_URL}/setup/callback"
+    assert manifest["hook_attributes"]["url"] == f"{PUBLIC_URL}/webhooks"
+    assert manifest["url"] == PUBLIC_URL
+
+
+def test_with_a_webhook_proxy_github_posts_to_the_channel(
+    fake_github: FakeGitHub, http: httpx2.AsyncClient, env_file: Path
+) -> None:
+    channel = "https://smee.io/3fJcsM1Xq2kTn9Lw"
+    settings = setup_settings(fake_github, env_file, public_url=None, webhook_proxy_url=channel)
+    client = client_for(settings, http)
+
+    response = client.get("/")
+
+    manifest = json.loads(registration_form(response.text).inputs["manifest"])
+    assert manifest["hook_attributes"]["url"] == channel
+    assert manifest["redirect_url"] == f"{BROWSER_URL}/setup/callback"
+    assert "GitHub never has to reach this machine" in response.text
+    assert "PUBLIC_URL</code> is not set" not in response.text
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        PUBLIC_URL,
+        "http://127.0.0.1:8000",
+        "http://[::1]:8000",
+        "http://192.0.2.7:8000",
+        "http://devbox:8000",
+        "http://app.localhost:8000",
+    ],
+)
+def test_the_page_opens_at_ip_addresses_plain_machine_names_and_public_url(
+    fake_github: FakeGitHub, http: httpx2.AsyncClient, env_file: Path, base_url: str
+) -> None:
+    client = client_for(setup_settings(fake_github, env_file), http, base_url=base_url)
+
+    manifest = json.loads(registration_form(client.get("/").text).inputs["manifest"])
+
+    assert manifest["redirect_url"] == f"{base_url}/setup/callback"
+
+
+def test_a_page_reached_through_a_name_this_server_does_not_know_offers_no_registration(
+    fake_github: FakeGitHub, http: httpx2.AsyncClient, env_file: Path
+) -> None:
+    # A rebound DNS name pointing at this machine would get GitHub's code sent to its owner.
+    client = client_for(
+        setup_settings(fake_github, env_file), http, base_url="http://evil.test:8000"
+    )
+
+    response = client.get("/")
+
+    assert response.status_code == 400
+    assert escape(UNKNOWN_HOST.format(host="evil.test", port=8000)) in response.text
+    assert Forms(response.text).forms == []
+    assert response.headers["cache-control"] == "no-store"
 
 
 def test_without_public_url_the_page_uses_the_address_it_was_reached_at_and_says_so(
@@ -158,8 +251,8 @@ def test_without_public_url_the_page_uses_the_address_it_was_reached_at_and_says
 
     assert "<code>PUBLIC_URL</code> is not set" in response.text
     manifest = json.loads(registration_form(response.text).inputs["manifest"])
-    assert manifest["hook_attributes"]["url"] == "http://orchestrator.local/webhooks"
-    assert manifest["redirect_url"] == "http://orchestrator.local/setup/callback"
+    assert manifest["hook_attributes"]["url"] == f"{BROWSER_URL}/webhooks"
+    assert manifest["redirect_url"] == f"{BROWSER_URL}/setup/callback"
 
 
 def test_each_page_carries_a_fresh_state(
@@ -400,3 +493,66 @@ def test_a_code_older_than_an_hour_is_refused_by_github_and_nothing_is_written(
 
     assert response.status_code == 502
     assert written_files(env_file) == []
+
+
+# ---- a disk that is thrown away ----------------------------------------------------------
+
+
+def test_on_a_throwaway_disk_the_values_to_set_are_shown_once_and_never_logged(
+    fake_github: FakeGitHub,
+    http: httpx2.AsyncClient,
+    env_file: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[ConfiguredApp] = []
+
+    async def on_configured(app: ConfiguredApp) -> None:
+        seen.append(app)
+
+    settings = setup_settings(fake_github, env_file)
+    client = client_for(settings, http, on_configured, write_env=False)
+    caplog.set_level(logging.DEBUG)
+    state = start(client)
+
+    response, code = register(fake_github, client, state=state)
+
+    app = next(app for app in fake_github.state.apps.values() if app.id != fake_github.app_id)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert Textareas(response.text).values == {
+        "GITHUB_APP_ID": str(app.id),
+        "GITHUB_PRIVATE_KEY": app.keys.private_pem,
+        "GITHUB_WEBHOOK_SECRET": app.webhook_secret,
+        "GITHUB_CLIENT_ID": app.client_id,
+        "GITHUB_CLIENT_SECRET": app.client_secret,
+    }
+    assert written_files(env_file) == []
+    assert seen == []  # nothing to switch to: the platform restarts the app with the values
+    secrets = (app.webhook_secret, app.client_secret, app.keys.private_pem[40:80])
+    assert not [secret for secret in secrets if secret in caplog.text]
+
+    later = client.get("/")
+    again = client.get("/setup/callback", params={"code": code, "state": state})
+
+    assert "is registered" in later.text and "shown once" in later.text
+    assert again.status_code == 409
+    assert escape(ALREADY_SHOWN) in again.text
+    assert not [secret for secret in secrets if secret in later.text + again.text]
+
+
+@pytest.mark.parametrize(
+    ("setting", "environ", "writes"),
+    [
+        (None, {}, True),
+        (None, {"DYNO": "web.1"}, False),  # Heroku
+        (None, {"K_SERVICE": "orchestrator"}, False),  # Google Cloud Run
+        (True, {"DYNO": "web.1"}, True),
+        (False, {}, False),
+    ],
+)
+def test_setup_writes_env_unless_told_not_to_or_on_a_platform_whose_disk_is_thrown_away(
+    setting: bool | None, environ: dict[str, str], writes: bool
+) -> None:
+    settings = Settings(_env_file=None, setup_write_env=setting)  # type: ignore[call-arg]
+
+    assert writes_env_file(settings, environ) is writes

@@ -25,7 +25,14 @@ from bot.workflow.states import (
     review_event,
     transition,
 )
-from bot.workflow.steps import PHASE_MERGE, PHASE_RECOVER, PHASE_REVIEW, PHASE_REVISE, PHASE_SYNC
+from bot.workflow.steps import (
+    PHASE_CI_FIX,
+    PHASE_MERGE,
+    PHASE_RECOVER,
+    PHASE_REVIEW,
+    PHASE_REVISE,
+    PHASE_SYNC,
+)
 from storage.db import SessionMaker, transaction
 from storage.projects import Project
 from storage.states import FINISHED, UNFINISHED, Marker, MarkerKind, PhaseState, ProjectStep
@@ -78,10 +85,27 @@ EXPECTED: dict[PhaseState, dict[Event, tuple[PhaseState | str, str | None]]] = {
         **REVISES,
         E.CI_REPORTED: (SAME, PHASE_MERGE),
         E.CI_PENDING: (SAME, None),
-        E.CI_FAILED: (S.WAITING_HUMAN, None),
+        E.CI_GRACE: (SAME, PHASE_MERGE),
+        E.CI_FAILED: (S.CI_FIXING, PHASE_CI_FIX),
+        E.CI_FIX_LIMIT: (S.CI_FIXING, PHASE_RECOVER),
+        E.CI_RERUN: (SAME, None),
+        E.CI_NEEDS_PERSON: (S.WAITING_HUMAN, None),
         E.BEHIND: (SAME, PHASE_SYNC),
         E.CONFLICT: (S.WAITING_HUMAN, None),
         E.MERGED: (S.MERGED, None),
+        **ANYWHERE,
+        **SYNCS,
+        **FEEDBACK,
+    },
+    S.CI_FIXING: {
+        **REVISES,
+        E.REVISED: (S.IN_REVIEW, PHASE_REVIEW),
+        E.GUIDED: (S.CI_FIXING, PHASE_CI_FIX),
+        E.CI_FIX_LIMIT: (S.CI_FIXING, PHASE_RECOVER),
+        E.CI_RECOVERED: (S.WAITING_CI, PHASE_MERGE),
+        E.SPLIT: (S.SKIPPED, None),
+        E.GIVE_UP: (S.SKIPPED, None),
+        E.ASK: (S.WAITING_HUMAN, None),
         **ANYWHERE,
         **SYNCS,
         **FEEDBACK,
