@@ -3,10 +3,16 @@ test).
 
 Runs scripted projects of 3, 6, 12 and 24 phases through the real app (webhooks in, worker,
 workflow, agents and call path) on the fake GitHub, in-process, on a temporary SQLite
-database, with plan approval `auto` and no CI. Each phase's REST calls are those its jobs make
-(code, pull request, review, check run, merge, status edits); the app's time leaves out the time
-spent inside the fake GitHub and the scripted model. A 3-phase project whose phases write 12
-files instead of 3 shows the calls per phase do not grow with the files.
+database, with plan approval `auto` and GitHub Actions CI that passes at once. Each phase's REST
+calls are those its jobs make (code, pull request, review, check run, reading CI, merge,
+status edits); the app's time leaves out the time spent inside the fake GitHub and the scripted
+model. A 3-phase project whose phases write 12 files instead of 3 shows the calls per phase do
+not grow with the files.
+
+The CI scenario: every phase's first head fails CI (a failing test, its annotation and log),
+the developer's fix passes. It reports the REST and model calls per phase with one CI round,
+and the app's own time from reading the red build to the fix commit (the `phase_ci_fix` job,
+fake GitHub and model time left out).
 
     python bench/workflow.py          # last line: one JSON object with the headline figures
 """
@@ -31,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
 import storage.schema  # noqa: F401  (every table on the metadata)
 from agents.runtime import AgentRuntime, build_runtime
-from agents.schemas import FileContent, PhaseFiles
+from agents.schemas import Edit, FileContent, PhaseFiles, Revision
 from bot.deps import secret_values
 from bot.settings import Settings
 from storage.db import SessionMaker
@@ -39,9 +45,10 @@ from storage.jobs import Job
 from tests.appfixtures import settings_for
 from tests.apphelpers import RunningApp, running_app
 from tests.database import create_schema
-from tests.fakegithub import FakeGitHub, standard_world
+from tests.fakegithub import CIResult, FakeGitHub, failing_tests, standard_world
 from tests.fakegithub.openapi import load_spec
 from tests.scriptedmodel import ScriptedModel
+from tests.scriptedmodel.model import RecordedRequest
 from tests.scriptedmodel.project import ScriptedProject
 from tests.scriptedmodel.runtime import FakeClock, agent_settings
 
@@ -102,12 +109,40 @@ class WideProject(ScriptedProject):
         return PhaseFiles(summary=made.summary, files=[*made.files, *extra])
 
 
+FIXED = "# fixed by the CI round"
+
+
+def first_line(k: int) -> str:
+    return f'"""Feature {k}: the service layer over Record{k}."""'
+
+
+def red_until_fixed(files: Any, job: str, attempt: int) -> CIResult:
+    """Each phase's CI fails until the fix is on its branch (the phase whose service module
+    the head changes is the one under test)."""
+    services = [path for path in files if path.endswith("/service.py")]
+    newest = max(services, key=lambda path: int(path.split("feature")[1].split("/")[0]))
+    if FIXED in files[newest]:
+        return CIResult()
+    return failing_tests(
+        (f"tests/test_{newest.split('/')[1]}.py", 12, "test_total", "assert 3 == 4")
+    )
+
+
+def fix_answer(request: RecordedRequest) -> Revision:
+    k = request.phase or 1
+    line = first_line(k)
+    edit = Edit(path=f"app/feature{k}/service.py", search=line, replace=f"{line}\n{FIXED}")
+    return Revision(summary="Sum the totals in order.", edits=[edit], new_files=[], replies=[])
+
+
 @dataclass
 class Run:
     phases: int
     total_calls: int = 0
     calls_by_phase: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     app_seconds: float = 0.0
+    model_calls_by_phase: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    fix_app_seconds: list[float] = field(default_factory=list)
 
     @property
     def per_phase(self) -> float:
@@ -118,12 +153,19 @@ class Run:
         return max(self.calls_by_phase.values())
 
 
-async def _drive(app: RunningApp, fake: FakeGitHub, run: Run) -> None:
-    """Runs job by job, charging each job's requests to its phase."""
+async def _drive(
+    app: RunningApp, fake: FakeGitHub, run: Run, clocks: tuple[Stopwatch, Stopwatch]
+) -> None:
+    """Runs job by job, charging each job's requests to its phase, and timing the fixes."""
     worker = app.worker()
     for _ in range(100_000):
         before = len(fake.requests)
+        outside = sum(clock.seconds for clock in clocks)
+        started = time.perf_counter()
         job: Job | None = await worker.run_once()
+        if job is not None and job.kind == "phase_ci_fix":
+            inside = sum(clock.seconds for clock in clocks) - outside
+            run.fix_app_seconds.append(time.perf_counter() - started - inside)
         events, fake.outbox[:] = list(fake.outbox), []
         await app.deliver_all(events)
         if job is None and not events:
@@ -133,12 +175,17 @@ async def _drive(app: RunningApp, fake: FakeGitHub, run: Run) -> None:
             run.calls_by_phase[int(phase)] += len(fake.requests) - before
 
 
-async def run_project(project: ScriptedProject, directory: Path) -> Run:
-    fake = standard_world(FakeGitHub(load_spec()))
+async def run_project(project: ScriptedProject, directory: Path, *, red: bool = False) -> Run:
+    fake = standard_world(FakeGitHub(load_spec()), ci=True)
+    config = fake.get_repo("octo-org/hello-world").ci
+    assert config is not None and config.config is not None
+    if red:
+        config.config.conclude = red_until_fixed
     github_time, model_time = Stopwatch(), Stopwatch()
     fake.transport = httpx2.MockTransport(github_time.wrap(fake._dispatch.handle))
     model = ScriptedModel()
     project.install(model)
+    model.script("developer.fix_ci", fix_answer)
     url = f"sqlite+aiosqlite:///{directory / f'bench-{project.phases}-{id(project)}.db'}"
     create_schema(url)
     settings = settings_for(fake, url, directory / ".env")
@@ -160,11 +207,14 @@ async def run_project(project: ScriptedProject, directory: Path) -> Run:
         _, opened = fake.person_opens_issue("octocat", "Orders back office", "Orders, invoices.")
         number = int(opened["issue"]["number"])
         await app.deliver(*fake.person_labels_issue("writer", number, "ai-orchestrator"))
-        await _drive(app, fake, run)
+        await _drive(app, fake, run, (github_time, model_time))
     elapsed = time.perf_counter() - started
     run.total_calls = len(fake.requests)
     run.app_seconds = elapsed - github_time.seconds - model_time.seconds
     assert not fake.violations, fake.violations
+    for request in model.requests:
+        if request.phase is not None:
+            run.model_calls_by_phase[request.phase] += 1
     return run
 
 
@@ -176,6 +226,7 @@ def main() -> None:
         wide = WideProject(phases=3)
         wide.files = 12
         wide_run = asyncio.run(run_project(wide, Path(tmp)))
+        red = asyncio.run(run_project(ScriptedProject(phases=6), Path(tmp), red=True))
     print(
         f"{'phases':>6} {'REST total':>10} {'per phase':>9} {'max phase':>9} {'app ms/phase':>12}"
     )
@@ -186,6 +237,15 @@ def main() -> None:
     print(
         f"3 phases of 12 files each: {wide_run.per_phase:.2f} REST calls per phase "
         f"(3 files each: {results[3].per_phase:.2f})"
+    )
+    green = results[6]
+    fix_ms = sorted(seconds * 1000 for seconds in red.fix_app_seconds)
+    print(
+        f"CI scenario, 6 phases, each red once: {red.per_phase:.2f} REST calls per phase "
+        f"(all green: {green.per_phase:.2f}), "
+        f"{sum(red.model_calls_by_phase.values()) / 6:.2f} model calls per phase "
+        f"(all green: {sum(green.model_calls_by_phase.values()) / 6:.2f}), "
+        f"CI failure to fix commit {fix_ms[len(fix_ms) // 2]:.0f} ms of the app's time (median)"
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:.1f} MB")
@@ -198,6 +258,14 @@ def main() -> None:
                 "rest_calls_total": {str(s): r.total_calls for s, r in results.items()},
                 "rest_calls_per_phase_12_files": round(wide_run.per_phase, 2),
                 "app_ms_per_phase": round(app_ms, 1),
+                "ci_round_rest_calls_per_phase": round(red.per_phase, 2),
+                "ci_round_model_calls_per_phase": round(
+                    sum(red.model_calls_by_phase.values()) / 6, 2
+                ),
+                "green_model_calls_per_phase": round(
+                    sum(green.model_calls_by_phase.values()) / 6, 2
+                ),
+                "ci_failure_to_fix_commit_app_ms": round(fix_ms[len(fix_ms) // 2], 1),
                 "peak_rss_mb": round(peak_mb, 1),
             }
         )

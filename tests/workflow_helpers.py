@@ -3,7 +3,8 @@ what it did on the fake GitHub and in the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import update
@@ -114,18 +115,26 @@ async def job_errors(app: RunningApp) -> list[tuple[str, str, str | None]]:
     return [(j.kind, j.status.value, j.last_error) for j in jobs if j.last_error]
 
 
-async def run_until(app: RunningApp, fake: FakeGitHub, done: Callable[[], bool]) -> None:
-    """Runs jobs one at a time (delivering the app's own webhooks) until `done()`."""
+async def run_until(
+    app: RunningApp, fake: FakeGitHub, done: Callable[[], bool | Awaitable[bool]]
+) -> None:
+    """Runs jobs one at a time (delivering the app's own webhooks) until `done()` (which may
+    be a coroutine function, to look in the database)."""
+
+    async def holds() -> bool:
+        answer = done()
+        return await answer if inspect.isawaitable(answer) else bool(answer)
+
     worker = app.worker()
     for _ in range(500):
-        if done():
+        if await holds():
             return
         ran = await worker.run_once()
         events, fake.outbox[:] = list(fake.outbox), []
         await app.deliver_all(events)
         if ran is None and not events:
             break
-    assert done(), "the app stopped before the condition held"
+    assert await holds(), "the app stopped before the condition held"
 
 
 async def retry_now(app: RunningApp) -> None:

@@ -21,6 +21,7 @@ JOB_URL = REPO_URL + "/actions/jobs/{job_id}"
 JOB_LOGS_URL = REPO_URL + "/actions/jobs/{job_id}/logs"
 RERUN_FAILED_URL = REPO_URL + "/actions/runs/{run_id}/rerun-failed-jobs"
 WORKFLOWS_URL = REPO_URL + "/actions/workflows{?per_page}"
+SUITE_RUNS_URL = REPO_URL + "/actions/runs{?check_suite_id,per_page}"
 # An Actions job's check run links `…/actions/runs/<run id>/job/<job id>`.
 _RUN_IN_URL = re.compile(r"/actions/runs/(?P<run>[0-9]+)/job/(?P<job>[0-9]+)")
 
@@ -53,6 +54,13 @@ async def workflow_run_id(gh: GitHubClient, repo: Repo, job_id: int, details: st
         return int(match["run"])
     job = await gh.getitem(JOB_URL, repo.url_vars(job_id=job_id))
     return int(job["run_id"])
+
+
+async def run_of_suite(gh: GitHubClient, repo: Repo, suite_id: int) -> tuple[int, str] | None:
+    """The workflow run (id, web address) of an Actions check suite that has no job to ask."""
+    found = await gh.getitem(SUITE_RUNS_URL, repo.url_vars(check_suite_id=suite_id, per_page=1))
+    runs = found.get("workflow_runs") or []
+    return (int(runs[0]["id"]), str(runs[0]["html_url"])) if runs else None
 
 
 async def job_log(gh: GitHubClient, repo: Repo, job_id: int) -> str:

@@ -46,6 +46,7 @@ class Check:
     app_slug: str = ""
     details_url: str | None = None
     output: dict[str, Any] = field(default_factory=dict)
+    suite_id: int | None = None  # a whole suite that ended without runs has no `run_id`
 
     @property
     def done(self) -> bool:
@@ -134,26 +135,48 @@ async def _statuses(gh: GitHubClient, repo: Repo, sha: str) -> list[Check]:
     return [_status(status) for status in combined["statuses"]]
 
 
-async def _silent_suites(
+def _ended_without_runs(suite: dict[str, Any], slug: str) -> Check | None:
+    """A suite that completed with no run at all: GitHub Actions ends a run this way when it
+    cannot start (`startup_failure`) or waits for approval (`action_required`)."""
+    if suite.get("status") != "completed" or suite.get("latest_check_runs_count"):
+        return None
+    conclusion = suite.get("conclusion")
+    if conclusion in PASSING_CONCLUSIONS or conclusion is None:
+        return None
+    app = suite.get("app") or {}
+    return Check(
+        name=slug,
+        status="completed",
+        conclusion=str(conclusion),
+        app_id=app.get("id"),
+        app_slug=slug,
+        suite_id=int(suite["id"]),
+    )
+
+
+async def _suites(
     gh: GitHubClient, repo: Repo, sha: str, counting: Counting, reporting: set[int]
-) -> list[str]:
-    """Suites that should report but have no run yet, by their App's slug."""
+) -> tuple[list[str], list[Check]]:
+    """Suites that should report but have no run yet (by their App's slug), and suites that
+    ended without any run (as checks)."""
     url = repo.url_vars(sha=sha, per_page=100)
-    waiting = []
+    waiting, ended = [], []
     async for suite in gh.getiter(SUITES_URL, url, iterable_key="check_suites"):
         app = suite.get("app") or {}
         app_id, slug = app.get("id"), str(app.get("slug") or "")
         if app_id in (counting.own_app_id, None) or app_id in reporting:
             continue
-        if suite.get("status") == "completed" or suite.get("latest_check_runs_count"):
+        if (check := _ended_without_runs(suite, slug or str(app_id))) is not None:
+            ended.append(check)
+        elif suite.get("status") == "completed" or suite.get("latest_check_runs_count"):
             continue
-        if app_id in counting.known_apps or (
+        elif app_id in counting.known_apps or (
             slug == ACTIONS_SLUG
             and counting.actions_expected is not None
             and await counting.actions_expected()
         ):
             waiting.append(slug or str(app_id))
-    return waiting
+    return waiting, ended
 
 
 async def ci_report(gh: GitHubClient, repo: Repo, sha: str, counting: Counting) -> CIReport:
@@ -161,7 +184,8 @@ async def ci_report(gh: GitHubClient, repo: Repo, sha: str, counting: Counting) 
     runs = await _runs(gh, repo, sha, counting.own_app_id)
     checks = runs + await _statuses(gh, repo, sha)
     reporting = {run.app_id for run in runs if run.app_id is not None}
-    waiting = await _silent_suites(gh, repo, sha, counting, reporting)
+    waiting, ended = await _suites(gh, repo, sha, counting, reporting)
+    checks += ended
     seen = {check.name for check in checks}
     waiting += sorted(set(counting.required) - seen)
     apps = tuple(sorted({(r.app_id, r.app_slug) for r in runs if r.app_id is not None}))

@@ -16,7 +16,13 @@ from datetime import timedelta
 
 from bot.files.ci_workflow import WORKFLOW_PATH
 from bot.files.triggers import runs_for_pull
-from bot.github.actions import NoActionsAccess, rerun_failed_jobs, workflow_paths, workflow_run_id
+from bot.github.actions import (
+    NoActionsAccess,
+    rerun_failed_jobs,
+    run_of_suite,
+    workflow_paths,
+    workflow_run_id,
+)
 from bot.github.ci import (
     ACTIONS_SLUG,
     INFRASTRUCTURE,
@@ -129,7 +135,7 @@ async def answer_red_build(flow: Flow, phase: Phase, sha: str, report: CIReport)
         return
     waiting = [c for c in failing if c.conclusion == NEEDS_PERSON]
     if waiting:
-        links = ", ".join(c.details_url or c.name for c in waiting)
+        links = ", ".join([await _link(flow, c) for c in waiting])
         await show(
             flow, phase, APPROVAL.format(names=_names(waiting), links=links), Event.CI_NEEDS_PERSON
         )
@@ -137,15 +143,32 @@ async def answer_red_build(flow: Flow, phase: Phase, sha: str, report: CIReport)
     await _to_developer(flow, phase, sha, failing)
 
 
+async def _run_of(flow: Flow, check: Check) -> tuple[int, str | None] | None:
+    """The Actions workflow run behind a check: from its job, or from its suite when the run
+    ended before any job (id, web address when known)."""
+    if check.run_id is not None:
+        run = await workflow_run_id(flow.gh, flow.repo, check.run_id, check.details_url)
+        return run, check.details_url
+    if check.suite_id is not None:
+        return await run_of_suite(flow.gh, flow.repo, check.suite_id)
+    return None
+
+
+async def _link(flow: Flow, check: Check) -> str:
+    if check.details_url:
+        return check.details_url
+    found = await _run_of(flow, check) if check.app_slug == ACTIONS_SLUG else None
+    return (found[1] if found else None) or check.name
+
+
 async def _rerun_once(flow: Flow, phase: Phase, infra: list[Check]) -> bool:
     """Re-runs each workflow run's failed jobs once; False when every run was re-run before
     (the failure then goes to the developer like any other)."""
     runs: dict[int, Check] = {}
     for check in infra:
-        assert check.run_id is not None
-        run = await workflow_run_id(flow.gh, flow.repo, check.run_id, check.details_url)
-        if run not in phase.ci_reruns:
-            runs.setdefault(run, check)
+        found = await _run_of(flow, check)
+        if found is not None and found[0] not in phase.ci_reruns:
+            runs.setdefault(found[0], check)
     if not runs:
         return False
     names, conclusions = (
