@@ -39,7 +39,7 @@ class Prompt:
 
 def data(text: str, label: str) -> str:
     """Untrusted text, delimited; a closing tag inside it cannot end the block early."""
-    safe = re.sub(r"</(data)", r"<\\/\1", text, flags=re.IGNORECASE)
+    safe = re.sub(r"</(data)", r"<\\/\1", text.strip("\n"), flags=re.IGNORECASE)
     return f'<data name="{label}">\n{safe}\n</data>'
 
 

@@ -2,14 +2,20 @@
 stored job errors (bot). It lives here because both may import it: agents import only
 `agents` and `storage`.
 
-Two nets: the exact values we know are secret (the configured API keys, the App's private key
-and webhook secret, installation tokens — whatever the caller passes), and the shapes of
-well-known credentials that may arrive inside an issue body, a file or an exception message.
+Two nets: the exact values we know are secret, and the shapes of well-known credentials that
+may arrive inside an issue body, a file or an exception message.
+
+The values reach every scrubber of the process through one registry (`register_secrets`),
+when they become known: the settings, the agents' settings and setup mode's new App register
+theirs as they are read, so a scrubber built earlier (the log formatter, at start-up) covers
+them too. A caller may still pass values of its own to one `Redactor`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
@@ -33,17 +39,61 @@ _PATTERNS = [
 _MIN_SECRET_LENGTH = 6
 
 
+def _forms(value: str) -> set[str]:
+    """A value as it may appear in text: as is, escaped in a JSON log line, in a repr."""
+    return {value, json.dumps(value)[1:-1], repr(value)[1:-1]}
+
+
+class SecretRegistry:
+    """The secret values this process knows (`values()` is a new set after each addition)."""
+
+    def __init__(self) -> None:
+        self._values: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def add(self, values: Iterable[str | None]) -> None:
+        new = {form for value in values if value for form in _forms(value)}
+        with self._lock:
+            self._values |= {v for v in new if len(v) >= _MIN_SECRET_LENGTH}
+
+    def values(self) -> frozenset[str]:
+        return self._values
+
+
+SECRETS = SecretRegistry()
+
+
+def register_secrets(*values: str | None) -> None:
+    """Makes every scrubber of this process replace `values` from now on (None is skipped)."""
+    SECRETS.add(values)
+
+
 class Redactor:
-    """Replaces known secret values and credential-shaped strings with `[REDACTED]`."""
+    """Replaces known secret values (its own and the registry's) and credential-shaped strings
+    with `[REDACTED]`."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = {value for value in secrets if len(value) >= _MIN_SECRET_LENGTH}
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted(values, key=len, reverse=True)
+        self._own = frozenset(form for value in secrets if value for form in _forms(value))
+        self._seen: tuple[int, frozenset[str]] | None = None
+        self._sorted: list[str] = []
+
+    def _secrets(self) -> list[str]:
+        registry = SECRETS  # looked up on each call: a test may swap the registry
+        current = (id(registry), registry.values())
+        if self._seen != current:
+            values = {v for v in self._own | current[1] if len(v) >= _MIN_SECRET_LENGTH}
+            # Longest first, so a secret containing another is replaced whole.
+            self._sorted = sorted(values, key=len, reverse=True)
+            self._seen = current
+        return self._sorted
 
     def __call__(self, text: str) -> str:
-        for value in self._secrets:
+        for value in self._secrets():
             text = text.replace(value, REDACTED)
         for pattern in _PATTERNS:
             text = pattern.sub(REDACTED, text)
         return text
+
+
+# The process's scrubber, for text stored or shown outside the logs (job errors, notes).
+scrub = Redactor()

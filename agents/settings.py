@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.errors import ProviderKeyMissing
+from agents.redact import register_secrets
 from storage.cache_keys import Stage
 
 
@@ -191,6 +192,12 @@ class AgentSettings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None
+
+    @model_validator(mode="after")
+    def _known_secrets(self) -> AgentSettings:
+        # Read now, scrubbed from now on: the log formatter was built before the agents.
+        register_secrets(*self.secrets())
+        return self
 
     def role(self, role: Role) -> RoleSettings:
         prefix = f"agent_{role.value}_"

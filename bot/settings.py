@@ -16,7 +16,9 @@ from typing import Any
 import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
+from agents.redact import register_secrets
 from storage.db import DatabaseURLError, async_url
 
 DEFAULT_DATABASE_URL = "sqlite:///./ai-orchestrator.db"
@@ -77,6 +79,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     job_lease_seconds: int = Field(default=300, ge=5)
     job_max_attempts: int = Field(default=5, ge=1)
+    # Days kept before the hourly prune deletes them; 0 keeps them for good (storage/retention.py).
+    retain_deliveries_days: int = Field(default=30, ge=0)
+    retain_jobs_days: int = Field(default=30, ge=0)
+    retain_ledger_days: int = Field(default=0, ge=0)
     webhook_max_bytes: int = 25 * 1024 * 1024
     # /health reports unhealthy when no worker has beaten for this long.
     health_max_heartbeat_age: float = Field(default=60.0, gt=0)
@@ -120,6 +126,17 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _known_secrets(self) -> Settings:
+        # Every scrubber of the process learns them as they are read (setup mode included,
+        # whose new App's settings are read after the log formatter was built).
+        values = [self.github_webhook_secret, self.github_private_key, self.github_client_secret]
+        register_secrets(*(value.get_secret_value() for value in values if value is not None))
+        if self.github_private_key is not None:
+            register_secrets(self.private_key())  # with its "\n" made newlines
+        register_secrets(make_url(self.database_url).password)
+        return self
+
     @property
     def credential_state(self) -> CredentialState:
         if self.github_app_id is None:
@@ -133,12 +150,14 @@ class Settings(BaseSettings):
             return self.github_private_key.get_secret_value().replace("\\n", "\n")
         if self.github_private_key_path is not None:
             try:
-                return self.github_private_key_path.read_text()
+                text = self.github_private_key_path.read_text()
             except OSError as exc:
                 raise SettingsError(
                     f"GITHUB_PRIVATE_KEY_PATH: cannot read {self.github_private_key_path}: "
                     f"{exc.strerror}"
                 ) from None
+            register_secrets(text)  # known only now that the file is read
+            return text
         raise SettingsError("GITHUB_PRIVATE_KEY: not set (nor GITHUB_PRIVATE_KEY_PATH)")
 
     def webhook_secret(self) -> str:

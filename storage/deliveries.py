@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,10 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import JSONType, UTCDateTime, utcnow
-from storage.upsert import insert_ignore_many
+from storage.upsert import insert_ignore, insert_ignore_many
+
+EVENT_LIMIT = 64
+NOTE_LIMIT = 2000
 
 
 class DeliveryStatus(StrEnum):
@@ -26,14 +30,14 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
 
     id: str = Field(primary_key=True, max_length=64)
-    event: str = Field(max_length=64, index=True)
+    event: str = Field(max_length=EVENT_LIMIT, index=True)
     action: str | None = Field(default=None, max_length=64)
     installation_id: int | None = Field(default=None, index=True)
     repository: str | None = Field(default=None, max_length=255)
     sender: str | None = Field(default=None, max_length=255)
     payload: dict[str, Any] = Field(sa_type=JSONType)
     status: DeliveryStatus = Field(default=DeliveryStatus.RECEIVED, max_length=16)
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=NOTE_LIMIT)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -68,6 +72,20 @@ class NewDelivery:
             **describe(self.payload),
         }
 
+    def unstored_row(self, now: datetime, reason: str) -> dict[str, Any]:
+        """A failed row for a delivery the database refused as sent: the payload kept as one
+        JSON string (what JSONB or an integer column refused inside it is then plain text),
+        none of its facts (one of them may be what was refused)."""
+        return {
+            "id": self.delivery_id,
+            "event": self.event[:EVENT_LIMIT],
+            "payload": {"unstored_body": json.dumps(self.payload)},
+            "status": DeliveryStatus.FAILED,
+            "note": f"not stored as sent: {reason}"[:NOTE_LIMIT],
+            "received_at": now,
+            "handled_at": now,
+        }
+
 
 async def record_deliveries(
     session: AsyncSession, deliveries: Sequence[NewDelivery], *, now: datetime | None = None
@@ -78,6 +96,14 @@ async def record_deliveries(
     rows = [delivery.row(moment) for delivery in unique.values()]
     inserted = await insert_ignore_many(session, Delivery, rows, conflict=["id"], returning="id")
     return {str(delivery_id) for delivery_id in inserted}
+
+
+async def record_unstored(
+    session: AsyncSession, delivery: NewDelivery, reason: str, *, now: datetime | None = None
+) -> None:
+    """Keeps a refused delivery as a failure with its reason (unless its id is known)."""
+    row = delivery.unstored_row(now or utcnow(), reason)
+    await insert_ignore(session, Delivery, row, conflict=["id"])
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
@@ -96,7 +122,7 @@ async def mark_delivery(
     if delivery is None:
         return
     delivery.status = status
-    delivery.note = note[:2000] if note else None
+    delivery.note = note[:NOTE_LIMIT] if note else None
     delivery.handled_at = now or utcnow()
     session.add(delivery)
 

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import JSONType, UTCDateTime, utcnow
+from storage.upsert import upsert
 
 
 class Installation(SQLModel, table=True):
@@ -36,20 +37,31 @@ def _repo_names(repositories: list[dict[str, Any]] | None) -> list[str]:
 async def upsert_installation(
     session: AsyncSession, payload: dict[str, Any], *, now: datetime | None = None
 ) -> Installation:
-    """Creates or refreshes an installation from an `installation` webhook payload."""
-    data = payload["installation"]
-    installation = await session.get(Installation, data["id"]) or Installation(
-        id=data["id"], account=data["account"]["login"]
-    )
-    installation.account = data["account"]["login"]
-    installation.account_type = data["account"].get("type", "Organization")
-    installation.repository_selection = data.get("repository_selection", "all")
-    if "repositories" in payload:
-        installation.repositories = _repo_names(payload["repositories"])
-    installation.deleted_at = None
-    installation.updated_at = now or utcnow()
-    session.add(installation)
+    """Creates or refreshes an installation from an `installation` webhook payload, in one
+    statement (concurrent deliveries of one installation must not race), and returns the row,
+    locked on PostgreSQL until the transaction ends."""
+    values = _installation_values(payload, now or utcnow())
+    changed = [name for name in values if name not in ("id", "created_at")]
+    await upsert(session, Installation, values, conflict=["id"], update=changed)
+    installation = await session.get(Installation, values["id"], populate_existing=True)
+    assert installation is not None  # written just above, in this transaction
     return installation
+
+
+def _installation_values(payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    data = payload["installation"]
+    values: dict[str, Any] = {
+        "id": data["id"],
+        "account": data["account"]["login"],
+        "account_type": data["account"].get("type", "Organization"),
+        "repository_selection": data.get("repository_selection", "all"),
+        "deleted_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if "repositories" in payload:  # otherwise the list stored is kept
+        values["repositories"] = _repo_names(payload["repositories"])
+    return values
 
 
 async def set_installation_state(

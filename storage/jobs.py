@@ -3,6 +3,8 @@
 A job is `queued` until a worker claims it (`running`, with a lease that the worker renews);
 it ends `done`, `dead` (after `max_attempts` failures, error kept) or `cancelled`. A worker that
 dies leaves its lease to expire, and the job is claimed again: so every job must be idempotent.
+Every claim is an attempt: a job whose worker died during its last one is made dead
+(`bury_abandoned`) rather than claimed forever.
 Jobs with the same `project_id` never run at the same time (`storage/job_claim.py`).
 
 All times come from the caller's clock (`now=`, default the current UTC time), so workers on
@@ -23,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import SessionMaker, transaction
-from storage.job_claim import claim_next
+from storage.job_claim import claim_next, exhausted
 from storage.job_table import ERROR_LIMIT, Job, JobStatus
 from storage.types import utcnow
 from storage.upsert import insert_ignore_many
@@ -33,6 +35,7 @@ __all__ = [
     "JobStatus",
     "NewJob",
     "backoff",
+    "bury_abandoned",
     "claim",
     "complete",
     "counts",
@@ -46,6 +49,11 @@ __all__ = [
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = timedelta(hours=1)
 BACKOFF_JITTER = 0.1
+ABANDONED = (
+    "its worker stopped during attempt {attempts} of {max_attempts} (killed, or hung past "
+    "its lease), so it is not run again"
+)
+_JOBS = Job.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,54 @@ async def fail(
     if changed:
         return JobStatus(values["status"])
     return (await _load(sessions, job_id)).status
+
+
+async def bury_abandoned(
+    sessions: SessionMaker, *, kinds: Collection[str] | None = None, now: datetime | None = None
+) -> list[Job]:
+    """Makes dead the jobs (of `kinds`, when given) whose worker stopped during their last
+    attempt, saying so in `last_error`; returns those this call buried (of several workers
+    sweeping at once, each job goes to one)."""
+    now = now or utcnow()
+    found = select(Job.id, Job.attempts, Job.max_attempts, Job.last_error).where(
+        exhausted(_JOBS, now)
+    )
+    if kinds is not None:
+        found = found.where(col(Job.kind).in_(sorted(kinds)))
+    async with transaction(sessions) as session:
+        rows = (await session.exec(found)).all()
+        buried = [await _bury(session, *row, now=now) for row in rows]
+    return [job for job in buried if job is not None]
+
+
+async def _bury(
+    session: AsyncSession,
+    job_id: int | None,
+    attempts: int,
+    max_attempts: int,
+    before: str | None,
+    *,
+    now: datetime,
+) -> Job | None:
+    reason = ABANDONED.format(attempts=attempts, max_attempts=max_attempts)
+    if before:  # what an earlier attempt raised may say more than the death does
+        reason = f"{reason}; before that: {before}"
+    statement = (
+        update(Job)
+        .where(exhausted(_JOBS, now) & (col(Job.id) == job_id) & (col(Job.attempts) == attempts))
+        .values(
+            status=JobStatus.DEAD,
+            last_error=reason[:ERROR_LIMIT],
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=now,
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    job: Job | None = (await session.exec(statement)).scalars().one_or_none()
+    return job
 
 
 async def _load(sessions: SessionMaker, job_id: int) -> Job:

@@ -1,8 +1,16 @@
 """Schema migrations through Alembic, for `ai-orchestrator db upgrade` and for start-up, and the
-schema's state (current revision against the newest) for `doctor` and every other command."""
+schema's state (current revision against the newest) for `doctor` and every other command.
+
+On PostgreSQL every migrating process holds one advisory lock while it migrates: a deploy
+starts its `release` line and every `web` at once, and Alembic alone would run the same DDL in
+each (all but one failing on PostgreSQL's catalog). With the lock, one migrates, the others
+wait for it and then find the schema at head.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +18,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
-from storage.db import sqlite_file, sync_engine, sync_url, unavailable
+from storage.db import is_postgres, sqlite_file, sync_engine, sync_url, unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The one-key (64-bit) advisory lock of migrating. That key space does not overlap the
+# two-key locks the job claim takes (storage/job_claim.py).
+MIGRATION_LOCK = int.from_bytes(b"aiorchmg", "big")
 
 
 @dataclass(frozen=True)
@@ -89,12 +101,44 @@ def schema_state(database_url: str) -> SchemaState:
     return SchemaState(current=current, head=head, pending=pending, known=known)
 
 
+@contextmanager
+def migration_lock(database_url: str) -> Iterator[None]:
+    """Holds PostgreSQL's migration lock (waiting for whoever holds it); nothing on SQLite,
+    where one process serves. Raises DatabaseUnavailable when the database cannot be opened."""
+    if not is_postgres(database_url):
+        yield
+        return
+    engine = sync_engine(database_url)
+    try:
+        with _locked(engine, database_url):
+            yield
+    finally:
+        engine.dispose()
+
+
+def _locked(engine: Engine, database_url: str) -> Connection:
+    """A connection whose session holds the lock (closing it, with no pool, releases it
+    however the migration ended)."""
+    try:
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise unavailable(database_url, exc) from None
+    try:
+        conn.execute(select(func.pg_advisory_lock(MIGRATION_LOCK)))
+        conn.commit()  # a session-level lock outlives the transaction that took it
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def upgrade(database_url: str, revision: str = "head") -> tuple[Migration, ...]:
     """Bring the database at `database_url` to `revision` (idempotent); the migrations it
     applied, oldest first. Raises DatabaseUnavailable when the database cannot be opened."""
-    before = current_revision(database_url)  # opens the database: unreachable fails here
-    command.upgrade(alembic_config(database_url), revision)
-    after = current_revision(database_url)
+    with migration_lock(database_url):
+        before = current_revision(database_url)  # read under the lock: what this one applies
+        command.upgrade(alembic_config(database_url), revision)
+        after = current_revision(database_url)
     return () if after is None or after == before else _between(_scripts(), before, after)
 
 

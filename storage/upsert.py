@@ -1,4 +1,6 @@
-"""INSERT … ON CONFLICT DO NOTHING for both backends, for idempotent writes."""
+"""INSERT … ON CONFLICT for both backends, for idempotent writes: DO NOTHING, or DO UPDATE
+where the newest answer wins (a get-or-create in two statements races on PostgreSQL: both
+transactions find nothing, and the second one's INSERT fails on the key)."""
 
 from __future__ import annotations
 
@@ -54,6 +56,23 @@ async def insert_ignore(
         session, model, [values], conflict=conflict, returning=key[0]
     )
     return bool(inserted)
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[SQLModel],
+    values: dict[str, Any],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Inserts `values`, or, where a row clashes on `conflict`, sets its `update` columns to
+    them: one statement, which on PostgreSQL waits for a concurrent insert of the same key and
+    then updates, and keeps the row locked for the rest of the transaction."""
+    insert = _insert(session, model).values(values)
+    changes = {name: insert.excluded[name] for name in update}
+    statement = insert.on_conflict_do_update(index_elements=list(conflict), set_=changes)
+    await (await session.connection()).execute(statement)
 
 
 async def update_row(

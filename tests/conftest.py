@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agents import redact
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from tests.appfixtures import app, app_settings, unconfigured_app, workflow_app
 from tests.database import PostgresDatabases, SQLiteDatabases, configured_url
@@ -54,6 +55,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _own_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no registered secret: one test's values are no other's words."""
+    monkeypatch.setattr(redact, "SECRETS", redact.SecretRegistry())
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -16,7 +18,7 @@ from storage.projects import Project
 from storage.types import utcnow
 from storage.workflow import Phase, project_phases
 from tests.apphelpers import RunningApp
-from tests.fakegithub import FakeGitHub
+from tests.fakegithub import FakeGitHub, Killed
 from tests.fakegithub.model import IssueComment, PullRequest
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
@@ -143,6 +145,33 @@ async def retry_now(app: RunningApp) -> None:
         await session.exec(
             update(Job).where(col(Job.status) == JobStatus.QUEUED).values(run_after=utcnow())
         )
+
+
+async def expire_leases(app: RunningApp) -> None:
+    """The leases of the jobs a killed worker held have run out: any worker claims them."""
+    past = utcnow() - timedelta(seconds=1)
+    async with transaction(app.runtime.sessions) as session:
+        await session.exec(
+            update(Job).where(col(Job.status) == JobStatus.RUNNING).values(lease_expires_at=past)
+        )
+
+
+async def settle_through_a_kill(app: RunningApp, fake: FakeGitHub) -> None:
+    """Runs the app until the fake's kill point kills the worker (`fake.kill_at`), then as
+    after a restart: the lease runs out, and the jobs (the killed one again) run to the end,
+    failed ones retried at once."""
+    with pytest.raises(Killed):
+        await app.settle(fake)
+    await expire_leases(app)
+    await settle_with_retries(app, fake)
+
+
+async def settle_with_retries(app: RunningApp, fake: FakeGitHub, *, rounds: int = 5) -> None:
+    """Runs the app until it waits, failed jobs retried at once (up to `rounds` times)."""
+    for _ in range(rounds):
+        await app.settle(fake)
+        await retry_now(app)
+    await app.settle(fake)
 
 
 def bare_project(**overrides: Any) -> Project:

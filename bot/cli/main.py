@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bot.cli import agents as cli_agents
 from bot.cli import app as cli_app
 from bot.cli import audit as cli_audit
+from bot.cli import prune as cli_prune
 from bot.cli.database import SchemaNotReady
 from bot.settings import SettingsError
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_app.register(commands)
     cli_agents.register(commands)
     cli_audit.register(commands)
+    cli_prune.register(commands)
     return parser
 
 

@@ -15,6 +15,7 @@ from bot.commands.base import Answer, Context, aborted, refused
 from bot.commands.parse import Command
 from bot.github.pulls import close_pull, merge_pull
 from bot.options import MergePolicy
+from bot.status import markdown as md
 from bot.workflow.approve import NOTHING_TO_APPROVE, approve, resume
 from bot.workflow.merge import record_merge
 from bot.workflow.phase import load_phase
@@ -118,8 +119,12 @@ async def _close_pulls(ctx: Context) -> list[int]:
     if ctx.project.final_pr_number:
         numbers.add(ctx.project.final_pr_number)
     closing = CLOSING.format(user=ctx.login)
-    flow = ctx.flow
-    return [n for n in sorted(numbers) if await close_pull(flow.gh, flow.repo, n, comment=closing)]
+    flow, app = ctx.flow, await ctx.flow.identity()
+    return [
+        n
+        for n in sorted(numbers)
+        if await close_pull(flow.gh, flow.repo, n, app=app, comment=closing)
+    ]
 
 
 async def abort(ctx: Context, command: Command) -> Answer:
@@ -156,7 +161,7 @@ async def _merge(ctx: Context, phase: Phase) -> Answer:
         pull,
         sha=phase.head_sha,
         method=flow.options.merge_method,
-        title=f"{phase.pr_title or phase.name} (#{pull})",
+        title=md.no_pings(f"{phase.pr_title or phase.name} (#{pull})"),
     )
     if outcome.merged:
         await record_merge(flow, phase, outcome.sha, by=user)

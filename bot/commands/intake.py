@@ -20,7 +20,7 @@ from bot.commands.parse import Command, parse_commands
 from bot.commands.table import canonical, may_run, refusal, reply_body, spec_for
 from bot.deps import Deps
 from bot.github.client import GitHubClient
-from bot.github.comments import marker, upsert_comment
+from bot.github.comments import AppIdentity, app_identity, marker, upsert_comment
 from bot.github.permissions import can_write, is_bot
 from bot.github.repo import Repo
 from bot.github.reviews import add_reaction
@@ -40,7 +40,13 @@ AT_ONCE = {"pause": pause_now, "abort": abort_now}
 
 
 async def post_reply(
-    gh: GitHubClient, project: Project, *, number: int, comment_id: int, body: str
+    gh: GitHubClient,
+    project: Project,
+    *,
+    number: int,
+    comment_id: int,
+    body: str,
+    app: AppIdentity,
 ) -> None:
     """The one reply to a comment's commands, found again by its marker (a re-run edits it)."""
     await upsert_comment(
@@ -50,6 +56,7 @@ async def post_reply(
         body=body,
         mark=marker("command", comment_id),
         comment_id=None,
+        app=app,
     )
 
 
@@ -116,14 +123,14 @@ async def _queue(
 
 
 async def _refuse_all(
-    gh: GitHubClient, project: Project, args: dict[str, Any], commands: list[Command]
+    deps: Deps, gh: GitHubClient, project: Project, args: dict[str, Any], commands: list[Command]
 ) -> None:
     """No command is run: the answer says why, at once (nothing to wait for)."""
     login = str(args["login"])
     body = reply_body(commands, [refusal(command, login) for command in commands])
-    await post_reply(
-        gh, project, number=int(args["number"]), comment_id=int(args["comment_id"]), body=body
-    )
+    number, comment_id = int(args["number"]), int(args["comment_id"])
+    app = await app_identity(deps.github)
+    await post_reply(gh, project, number=number, comment_id=comment_id, body=body, app=app)
 
 
 async def handle_comment(deps: Deps, payload: dict[str, Any]) -> None:
@@ -152,7 +159,7 @@ async def handle_comment(deps: Deps, payload: dict[str, Any]) -> None:
         "commands": [asdict(command) for command in commands],
     }
     if not accepted:
-        await _refuse_all(gh, project, args, commands)
+        await _refuse_all(deps, gh, project, args, commands)
         return
     async with transaction(deps.sessions) as session:
         new = await _queue(session, project, args, accepted)

@@ -70,8 +70,9 @@ async def _answer(
 
 async def _reply(ctx: Context, commands: list[Command], answers: list[str]) -> None:
     body = reply_body(commands, answers)
+    app = await ctx.flow.identity()
     await post_reply(
-        ctx.flow.gh, ctx.project, number=ctx.number, comment_id=ctx.comment_id, body=body
+        ctx.flow.gh, ctx.project, number=ctx.number, comment_id=ctx.comment_id, body=body, app=app
     )
 
 

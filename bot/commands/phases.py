@@ -187,7 +187,8 @@ async def skip(ctx: Context, command: Command) -> Answer:
     pull = ""
     if phase.pr_number is not None:
         closing = SKIP_CLOSING.format(user=user)
-        await close_pull(ctx.flow.gh, ctx.flow.repo, phase.pr_number, comment=closing)
+        app = await ctx.flow.identity()
+        await close_pull(ctx.flow.gh, ctx.flow.repo, phase.pr_number, app=app, comment=closing)
         pull = SKIP_CLOSED.format(pull=phase.pr_number)
     dependents = await _skip(ctx, phase)
     names = ", ".join(str(n) for n in dependents)

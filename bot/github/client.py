@@ -8,14 +8,17 @@ and `handle_rate_limit_error`, after a failed one), so conditional-request cachi
 parsing stay gidgethub's.
 
 `GitHubApp` (one per process) hands out those clients: one authenticated as the App with a JWT,
-and one per installation with its access token (cached in `bot.github.auth`), its own ETag cache
-and its own spacing of mutations. Nothing here logs a token, a JWT or the private key.
+and one per installation with its own ETag cache and its own spacing of mutations. An
+installation client asks `bot.github.auth`'s token cache for the token on every request, so a
+client held by a long job (or its `guarded` copy) follows the token past its hour. Nothing here
+logs a token, a JWT or the private key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -52,6 +55,8 @@ DEFAULT_API_VERSION = "2022-11-28"
 REQUESTER = "ai-orchestrator"
 MUTATING_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _ETAG_CACHE_SIZE = 500  # conditional-request entries kept per installation
+# The installation token in effect now (cached until a minute before it expires).
+Credentials = Callable[[], Awaitable[InstallationToken]]
 
 
 class GitHubClient(gidgethub.httpx.GitHubAPI):
@@ -72,6 +77,7 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
         requester: str = REQUESTER,
+        credentials: Credentials | None = None,
     ) -> None:
         super().__init__(
             http,
@@ -87,6 +93,9 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         self._policy = policy or RateLimitPolicy()
         self._clock = clock
         self._sleep = sleep
+        # The installation's current token, asked for on every request: gidgethub would send
+        # the `oauth_token` of the moment the client (or a copy of it) was made.
+        self._credentials = credentials
         # Asked before every mutating request; raising stops the write (see `guarded`).
         self.before_write: Callable[[], Awaitable[None]] | None = None
         # An installation client's granted permissions, from its token (empty otherwise).
@@ -106,6 +115,8 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         if self.before_write is not None and method.upper() in MUTATING_METHODS:
             await self.before_write()
         headers = {**headers, "x-github-api-version": self.api_version}
+        if self._credentials is not None:
+            headers["authorization"] = await self._current_authorization()
         status, response_headers, content = await super()._request(method, url, headers, body)
         log.debug(
             "github %s %s -> %s",
@@ -122,6 +133,13 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
             },
         )
         return status, response_headers, content
+
+    async def _current_authorization(self) -> str:
+        """The header for the installation's token now; what it grants comes with it."""
+        assert self._credentials is not None
+        token = await self._credentials()
+        self.permissions = dict(token.permissions)
+        return f"token {token.token}"
 
     async def download(self, url: str) -> str:
         """The text at a URL GitHub redirected to (a log's short-lived address). Fetched with
@@ -227,10 +245,12 @@ class GitHubApp:
         client = self._clients.get(installation_id)
         if client is None:
             client = self._new_client(
-                oauth_token=token, cache=cachetools.LRUCache(_ETAG_CACHE_SIZE)
+                oauth_token=token,
+                cache=cachetools.LRUCache(_ETAG_CACHE_SIZE),
+                credentials=functools.partial(self._tokens.get, installation_id, self._fetch_token),
             )
             self._clients[installation_id] = client
-        client.oauth_token = token  # a refreshed token replaces the old one in place
+        client.oauth_token = token  # what gidgethub builds headers from; each request re-asks
         client.permissions = dict(fetched.permissions)
         return client
 
@@ -254,6 +274,7 @@ class GitHubApp:
         app_id: int | None = None,
         private_key: str | None = None,
         cache: gidgethub.abc.CACHE_TYPE | None = None,
+        credentials: Credentials | None = None,
     ) -> GitHubClient:
         return GitHubClient(
             self._http,
@@ -268,4 +289,5 @@ class GitHubApp:
             clock=self._clock,
             sleep=self._sleep,
             requester=self._requester,
+            credentials=credentials,
         )

@@ -10,8 +10,8 @@ from typing import Any, Literal
 import gidgethub
 
 from bot.github.client import GitHubClient
+from bot.github.comments import AppIdentity, post_once
 from bot.github.comments import marker as comment_marker
-from bot.github.comments import post_once
 from bot.github.repo import (
     REPO_URL,
     NoCommitsBetween,
@@ -182,7 +182,12 @@ async def update_branch(gh: GitHubClient, repo: Repo, number: int, *, expected_h
 
 
 async def close_pull(
-    gh: GitHubClient, repo: Repo, number: int, *, comment: str | None = None
+    gh: GitHubClient,
+    repo: Repo,
+    number: int,
+    *,
+    app: AppIdentity,
+    comment: str | None = None,
 ) -> bool:
     """Says why in the conversation, then closes; True when it closed the pull request. A
     closed one is left alone, and the comment carries a marker, so a repeat posts and closes
@@ -191,6 +196,7 @@ async def close_pull(
     if pull["state"] == "closed":
         return False
     if comment is not None:
-        await post_once(gh, repo, number, body=comment, mark=comment_marker("close-pull", number))
+        mark = comment_marker("close-pull", number)
+        await post_once(gh, repo, number, body=comment, mark=mark, app=app)
     await gh.patch(PULL_URL, repo.url_vars(number=number), data={"state": "closed"})
     return True

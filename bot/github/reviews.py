@@ -3,7 +3,8 @@
 GitHub refuses APPROVE and REQUEST_CHANGES from a pull request's author, so the App reviews its
 own pull requests with `COMMENT` (the verdict goes to a check run). An inline comment on a line
 outside the diff makes GitHub refuse the whole review (422), so such comments are folded into
-the review's body instead. A hidden marker in the body makes a repeated post find the first.
+the review's body instead. A hidden marker in the body of a review, and of a reply in a thread,
+makes a repeated post find the first.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.github.client import GitHubClient
+from bot.github.comments import AppIdentity, carries_marker, with_marker, written_by_app
 from bot.github.pulls import PULL_URL, ChangedFile, pull_files
 from bot.github.repo import REPO_URL, Repo
 
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 REVIEWS_URL = PULL_URL + "/reviews"
 REVIEWS_LIST_URL = REVIEWS_URL + "{?per_page}"
 REPLIES_URL = PULL_URL + "/comments/{comment_id}/replies"
+REVIEW_COMMENTS_URL = PULL_URL + "/comments{?per_page}"
 REACTIONS_URL = REPO_URL + "/issues/comments/{comment_id}/reactions"
 OUTSIDE_DIFF_HEADING = "**On lines outside this diff**"
 
@@ -71,11 +74,13 @@ def review_body(body: str, outside: Sequence[InlineComment], marker: str) -> str
     return "\n\n".join(parts)
 
 
-async def find_review(gh: GitHubClient, repo: Repo, number: int, marker: str) -> int | None:
-    """The id of the pull request's review whose body carries `marker`."""
+async def find_review(
+    gh: GitHubClient, repo: Repo, number: int, marker: str, app: AppIdentity
+) -> int | None:
+    """The id of the pull request's review by the app whose body ends with `marker`."""
     url_vars = repo.url_vars(number=number, per_page=100)
     async for review in gh.getiter(REVIEWS_LIST_URL, url_vars):
-        if marker in (review.get("body") or ""):
+        if written_by_app(review, app) and carries_marker(review.get("body"), marker):
             return int(review["id"])
     return None
 
@@ -89,6 +94,7 @@ async def post_review(
     body: str,
     comments: Sequence[InlineComment],
     marker: str,
+    app: AppIdentity,
     files: Sequence[ChangedFile] | None = None,
     find_existing: bool = True,
 ) -> int:
@@ -99,7 +105,7 @@ async def post_review(
     knows nothing was posted yet (the first attempt of its job).
     """
     if find_existing:
-        existing = await find_review(gh, repo, number, marker)
+        existing = await find_review(gh, repo, number, marker, app)
         if existing is not None:
             return existing
     if files is None:
@@ -124,12 +130,37 @@ async def post_review(
     return int(review["id"])
 
 
+async def find_reply(
+    gh: GitHubClient, repo: Repo, number: int, marker: str, app: AppIdentity
+) -> int | None:
+    """The id of the app's reply, in a review thread of the pull request, whose body ends with
+    `marker` (a marker names the comment answered, so no thread needs to be told apart)."""
+    url_vars = repo.url_vars(number=number, per_page=100)
+    async for comment in gh.getiter(REVIEW_COMMENTS_URL, url_vars):
+        reply = comment.get("in_reply_to_id") is not None
+        if reply and written_by_app(comment, app) and carries_marker(comment.get("body"), marker):
+            return int(comment["id"])
+    return None
+
+
 async def reply_to_review_comment(
-    gh: GitHubClient, repo: Repo, number: int, comment_id: int, body: str
+    gh: GitHubClient,
+    repo: Repo,
+    number: int,
+    comment_id: int,
+    body: str,
+    *,
+    marker: str,
+    app: AppIdentity,
 ) -> int:
-    """Answers in a review comment's thread; returns the reply's id."""
+    """Answers in a review comment's thread once per marker: a reply posted before (by a job
+    that died before recording it) is found among the pull request's review comments, one
+    listing, and no second is posted. Returns the reply's id."""
+    existing = await find_reply(gh, repo, number, marker, app)
+    if existing is not None:
+        return existing
     url_vars = repo.url_vars(number=number, comment_id=comment_id)
-    reply = await gh.post(REPLIES_URL, url_vars, data={"body": body})
+    reply = await gh.post(REPLIES_URL, url_vars, data={"body": with_marker(body, marker)})
     return int(reply["id"])
 
 

@@ -9,8 +9,8 @@ from bot.commands.job import run_command_job
 from bot.deps import Deps
 from bot.labels import ENSURE_LABELS, run_ensure_labels
 from bot.queue.dispatch import handle_delivery
-from bot.queue.maintenance import PURGE_CACHE, run_purge_cache
-from bot.queue.worker import JobRegistry
+from bot.queue.maintenance import PRUNE, PURGE_CACHE, run_prune, run_purge_cache
+from bot.queue.worker import JobRegistry, describe_error
 from bot.status.comment import ensure_status_comment
 from bot.web.intake import DELIVERY_JOB as DELIVERY
 from bot.workflow.runner import register as register_workflow
@@ -29,7 +29,8 @@ async def run_delivery(job: Job, deps: Any) -> None:
         await handle_delivery(deps, delivery_id)
     except Exception as exc:
         async with transaction(deps.sessions) as session:
-            await mark_delivery(session, delivery_id, DeliveryStatus.FAILED, note=repr(exc))
+            note = describe_error(exc)  # stored: scrubbed, as job errors are
+            await mark_delivery(session, delivery_id, DeliveryStatus.FAILED, note=note)
         raise
 
 
@@ -53,6 +54,7 @@ def build_registry(*, workflow: bool = True) -> JobRegistry:
     registry.add(DELIVERY, run_delivery)
     registry.add(ANNOUNCE, run_announce)
     registry.add(PURGE_CACHE, run_purge_cache)
+    registry.add(PRUNE, run_prune)
     if workflow:
         register_workflow(registry)
         registry.add(COMMAND_JOB, run_command_job)

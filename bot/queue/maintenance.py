@@ -1,4 +1,5 @@
-"""Periodic upkeep jobs: expired response-cache entries are removed every hour.
+"""Periodic upkeep jobs, every hour: expired response-cache entries are removed, and rows past
+their retention (deliveries, finished jobs, the ledger when asked: RETAIN_*_DAYS) are pruned.
 
 The worker enqueues each periodic job with a dedupe key naming its time bucket, so any number
 of workers on any number of machines produce exactly one run per interval.
@@ -11,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.settings import Settings
 from storage import cache
 from storage.db import SessionMaker, transaction
 from storage.jobs import Job, NewJob, enqueue
+from storage.retention import Retention, prune
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 PURGE_CACHE = "purge_cache"
+PRUNE = "prune"
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,20 @@ class Periodic:
         return f"{self.kind}:{bucket}"
 
 
-PERIODIC = (Periodic(PURGE_CACHE, timedelta(hours=1)),)
+PERIODIC = (Periodic(PURGE_CACHE, timedelta(hours=1)), Periodic(PRUNE, timedelta(hours=1)))
+
+
+def retention(settings: Settings) -> Retention:
+    """The settings' retention; 0 days keeps that kind of row for good."""
+
+    def days(value: int) -> timedelta | None:
+        return timedelta(days=value) if value else None
+
+    return Retention(
+        deliveries=days(settings.retain_deliveries_days),
+        jobs=days(settings.retain_jobs_days),
+        ledger=days(settings.retain_ledger_days),
+    )
 
 
 async def schedule_periodic(
@@ -53,3 +70,9 @@ async def run_purge_cache(job: Job, deps: Any) -> None:
     async with transaction(deps.sessions) as session:
         removed = await cache.purge_expired(session, now=utcnow())
     log.info("removed %d expired cache entries", removed)
+
+
+async def run_prune(job: Job, deps: Any) -> None:
+    for pruned in await prune(deps.sessions, retention(deps.settings)):
+        if pruned.rows:
+            log.info("pruned %d %s older than %s", pruned.rows, pruned.name, pruned.kept_for)

@@ -5,6 +5,10 @@ the queue. A handler's exception fails the job (retried with backoff, `dead` at 
 handler that raises `RetryLater` is requeued without using up an attempt. While a handler runs
 its lease is renewed every third of the lease; if the lease is found lost (expired or taken by
 another worker) the handler is cancelled, because another worker may already be running it.
+
+A job whose worker died (or hung past its lease) during its last attempt is not run again: before
+each claim the worker makes such jobs dead and tells their kind's `on_dead` handler, which says
+so where people look (a workflow step fails its phase).
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ from agents.redact import Redactor
 from bot.logcontext import log_context
 from storage.db import SessionMaker
 from storage.heartbeats import beat
-from storage.jobs import Job, JobStatus, claim, complete, fail, renew_lease, retry_later
+from storage.jobs import (
+    Job,
+    JobStatus,
+    bury_abandoned,
+    claim,
+    complete,
+    fail,
+    renew_lease,
+    retry_later,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +48,11 @@ JobHandler = Callable[[Job, Any], Awaitable[None]]
 
 
 class JobRegistry:
-    """The handler for each job kind."""
+    """The handler for each job kind, and what to do when a job of it dies unfinished."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, JobHandler] = {}
+        self._on_dead: dict[str, JobHandler] = {}
 
     def handler(self, kind: str) -> Callable[[JobHandler], JobHandler]:
         def register(fn: JobHandler) -> JobHandler:
@@ -47,13 +61,20 @@ class JobRegistry:
 
         return register
 
-    def add(self, kind: str, fn: JobHandler) -> None:
+    def add(self, kind: str, fn: JobHandler, *, on_dead: JobHandler | None = None) -> None:
+        """`on_dead` is run once with a job of `kind` whose worker died in its last attempt
+        (the handler itself never ran to an end, so cannot report it)."""
         if kind in self._handlers:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         self._handlers[kind] = fn
+        if on_dead is not None:
+            self._on_dead[kind] = on_dead
 
     def get(self, kind: str) -> JobHandler:
         return self._handlers[kind]
+
+    def on_dead(self, kind: str) -> JobHandler | None:
+        return self._on_dead.get(kind)
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -128,6 +149,7 @@ class Worker:
 
     async def run_once(self) -> Job | None:
         """Claims one job of a registered kind and runs it; returns the job as claimed."""
+        await self._bury_abandoned()
         job = await claim(
             self.sessions,
             worker_id=self.worker_id,
@@ -139,6 +161,22 @@ class Worker:
         with log_context(job_id=job.id, job_kind=job.kind, project_id=job.project_id):
             await self._execute(job)
         return job
+
+    async def _bury_abandoned(self) -> None:
+        """Jobs whose worker died in their last attempt end dead here, not claimed again."""
+        for job in await bury_abandoned(self.sessions, kinds=self.registry.kinds):
+            with log_context(job_id=job.id, job_kind=job.kind, project_id=job.project_id):
+                logger.error("job is dead: %s", job.last_error)
+                await self._tell_dead(job)
+
+    async def _tell_dead(self, job: Job) -> None:
+        hook = self.registry.on_dead(job.kind)
+        if hook is None:
+            return
+        try:
+            await hook(job, self.deps)
+        except Exception:  # the job is dead either way; its report is best effort
+            logger.exception("the report of a dead job failed")
 
     async def drain(self, *, max_jobs: int = 10_000) -> int:
         """Runs jobs one after another until none is runnable; returns how many ran."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from bot.deps import Deps
-from bot.github.comments import marker, upsert_comment
+from bot.github.comments import app_identity, marker, upsert_comment
 from bot.github.repo import Repo
 from bot.status.render import render_status
 from bot.status.view import build_view
@@ -47,6 +47,7 @@ async def ensure_status_comment(deps: Deps, project: Project, *, force: bool = F
         body=body,
         mark=status_marker(project),
         comment_id=known,
+        app=await app_identity(deps.github),
     )
     async with transaction(deps.sessions) as session:
         stored = await save_project(

@@ -4,18 +4,48 @@ Each delivery costs a transaction's worth of database round trips (many, through
 thread); under load, requests that arrive while a batch is being written wait for the next
 batch, which stores all of them and their jobs in two multi-row INSERTs and one commit. A
 request is answered only after its batch committed, so nothing acknowledged is ever lost.
+
+A batch the database refuses is written again one delivery at a time: GitHub never redelivers
+on its own, so the deliveries that merely shared a batch with a bad one (a `\\u0000` JSONB
+refuses, an id too large for its column) must not be lost with it. A delivery refused for its
+content is kept as a failure with the reason; one that failed for any other reason (the
+database away) is not recorded, so that a redelivery from GitHub can still store it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
 from storage.db import SessionMaker, transaction
-from storage.deliveries import NewDelivery, record_deliveries
+from storage.deliveries import NewDelivery, record_deliveries, record_unstored
 from storage.jobs import NewJob, enqueue_many
 
+log = logging.getLogger(__name__)
+
 DELIVERY_JOB = "delivery"
+# What the database (or its driver, binding a value) raises for what a delivery holds.
+_REFUSED_CONTENT = (DataError, IntegrityError, OverflowError, ValueError)
+Pending = tuple[NewDelivery, "asyncio.Future[bool]"]
+
+
+class DeliveryNotStored(Exception):
+    """The delivery was not stored for handling; `recorded`: it is kept as a failure."""
+
+    def __init__(self, reason: str, *, recorded: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.recorded = recorded
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """The database's own one-line reason (the driver's message, without SQL or values)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:500]
 
 
 def delivery_job_key(delivery_id: str) -> str:
@@ -42,7 +72,7 @@ async def store_batch(sessions: SessionMaker, deliveries: list[NewDelivery]) -> 
 class DeliveryIntake:
     sessions: SessionMaker
     max_batch: int = 200
-    _pending: list[tuple[NewDelivery, asyncio.Future[bool]]] = field(default_factory=list)
+    _pending: list[Pending] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
 
     @property
@@ -51,7 +81,8 @@ class DeliveryIntake:
         return bool(self._pending) or (self._writer is not None and not self._writer.done())
 
     async def submit(self, delivery: NewDelivery) -> bool:
-        """Stores `delivery` with its job; True when new, False for a redelivery."""
+        """Stores `delivery` with its job; True when new, False for a redelivery. Raises
+        `DeliveryNotStored` when the database would not store it."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.append((delivery, future))
         if self._writer is None or self._writer.done():
@@ -64,15 +95,50 @@ class DeliveryIntake:
             del self._pending[: self.max_batch]
             try:
                 new_ids = await store_batch(self.sessions, [d for d, _ in batch])
-            except Exception as exc:  # every waiting request answers 500; nothing was stored
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception as exc:  # nothing of the batch was stored
+                if len(batch) == 1:
+                    await self._refuse(batch[0], exc)
+                else:
+                    await self._write_one_by_one(batch)
                 continue
             self._answer(batch, new_ids)
 
+    async def _write_one_by_one(self, batch: list[Pending]) -> None:
+        for pending in batch:
+            try:
+                new_ids = await store_batch(self.sessions, [pending[0]])
+            except Exception as exc:
+                await self._refuse(pending, exc)
+                continue
+            self._answer([pending], new_ids)
+
+    async def _refuse(self, pending: Pending, exc: Exception) -> None:
+        delivery, future = pending
+        reason = refusal_reason(exc)
+        recorded = isinstance(exc, _REFUSED_CONTENT) and await self._record(delivery, reason)
+        log.warning(
+            "webhook delivery not stored (%s): %s",
+            "recorded as failed" if recorded else "not recorded",
+            reason,
+            extra={"delivery_id": delivery.delivery_id},
+        )
+        if not future.done():
+            future.set_exception(DeliveryNotStored(reason, recorded=recorded))
+
+    async def _record(self, delivery: NewDelivery, reason: str) -> bool:
+        try:
+            async with transaction(self.sessions) as session:
+                await record_unstored(session, delivery, reason)
+        except Exception:
+            log.exception(
+                "webhook delivery not recorded as failed",
+                extra={"delivery_id": delivery.delivery_id},
+            )
+            return False
+        return True
+
     @staticmethod
-    def _answer(batch: list[tuple[NewDelivery, asyncio.Future[bool]]], new_ids: set[str]) -> None:
+    def _answer(batch: list[Pending], new_ids: set[str]) -> None:
         answered: set[str] = set()
         for delivery, future in batch:
             new = delivery.delivery_id in new_ids and delivery.delivery_id not in answered

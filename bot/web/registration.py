@@ -21,8 +21,9 @@ from pathlib import Path
 
 import gidgethub
 import httpx2
-from pydantic import BaseModel, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
 
+from agents.redact import register_secrets
 from bot.envfile import update_env_file, write_private_file
 from bot.github.client import anonymous_client
 from bot.github.ratelimit import RateLimited
@@ -96,6 +97,13 @@ class Conversion(BaseModel):
         if not value.startswith(("https://", "http://")):
             raise ValueError("not an http(s) URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _known_secrets(self) -> Conversion:
+        # The new App's secrets exist from this answer on, long before settings are re-read.
+        secrets = (self.client_secret, self.webhook_secret, self.pem)
+        register_secrets(*(secret.get_secret_value() for secret in secrets))
+        return self
 
 
 async def exchange_code(http: httpx2.AsyncClient, settings: Settings, code: str) -> Conversion:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.settings import Settings
-from bot.web.intake import DeliveryIntake
+from bot.web.intake import DeliveryIntake, DeliveryNotStored
 from storage.deliveries import NewDelivery
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,13 @@ def parse_event(request: Request, body: bytes, secret: str) -> sansio.Event | JS
     return event
 
 
+def _not_stored(exc: DeliveryNotStored) -> JSONResponse:
+    """500, so GitHub's log shows the delivery failed; the reason stays in ours."""
+    if exc.recorded:
+        return _answer(500, "the database refused this delivery; recorded as failed")
+    return _answer(500, "the delivery could not be stored; redeliver it later")
+
+
 async def receive(request: Request, settings: Settings, intake: DeliveryIntake) -> Response:
     try:
         body = await read_limited(request, settings.webhook_max_bytes)
@@ -65,7 +72,10 @@ async def receive(request: Request, settings: Settings, intake: DeliveryIntake) 
     parsed = parse_event(request, body, settings.webhook_secret())
     if isinstance(parsed, JSONResponse):
         return parsed
-    new = await intake.submit(NewDelivery(parsed.delivery_id, parsed.event, parsed.data))
+    try:
+        new = await intake.submit(NewDelivery(parsed.delivery_id, parsed.event, parsed.data))
+    except DeliveryNotStored as exc:
+        return _not_stored(exc)
     log.info(
         "webhook %s.%s %s",
         parsed.event,

@@ -13,6 +13,7 @@ from storage.states import ProjectStep
 from storage.types import utcnow
 
 AUTO_APPROVER = "auto"
+DECIDING = frozenset({ProjectStep.PLAN_FILE, ProjectStep.PLANNED})  # approval not asked yet
 
 
 async def start_work(flow: Flow, *, approved_by: str) -> None:
@@ -32,8 +33,10 @@ async def start_work(flow: Flow, *, approved_by: str) -> None:
 
 async def approve_or_wait(flow: Flow) -> None:
     """After the plan: with approval required, ask for it in the status comment; else start.
-    Either way the status comment then shows the plan."""
-    if flow.project.plan_approved_by is None:
+    A step past the plan was decided by an earlier run of the job, which may have died before
+    its status edit: so whatever step it finds, the status comment then shows it (one that
+    already does costs no request)."""
+    if flow.project.step in DECIDING and flow.project.plan_approved_by is None:
         if flow.options.plan_approval is PlanApproval.REQUIRED:
             await flow.save(
                 step=ProjectStep.AWAITING_APPROVAL, status=ProjectStatus.AWAITING_APPROVAL

@@ -24,7 +24,7 @@ from bot.workflow.context import Flow
 from bot.workflow.errors import PhaseRefused
 from bot.workflow.phase import all_phases, enter, load_phase, move_phase, spec_of
 from bot.workflow.repo import branch_view, phase_doc, phase_doc_markdown
-from bot.workflow.revise import REFUSED, commit_on_branch, revised_files
+from bot.workflow.revise import REFUSED, Commit, commit_on_branch, revised_files
 from bot.workflow.states import Event, transition
 from storage.db import transaction
 from storage.jobs import Job
@@ -123,7 +123,7 @@ def _round(phase: Phase, sha: str, failures: list[CIFailure], changed: dict[str,
 
 async def _commit(
     flow: Flow, phase: Phase, revision: Revision, changed: dict[str, str], line: str
-) -> tuple[tuple[str, str, bool], dict[str, Any]]:
+) -> tuple[Commit, dict[str, Any]]:
     """The fix and the phase's documentation (with this round) in one commit."""
     files = {**phase.files, **changed}
     rounds = [*(r["line"] for r in phase.ci_rounds), line]
@@ -160,7 +160,7 @@ async def run_phase_ci_fix(flow: Flow, job: Job) -> None:
     failures = await failures_of(flow, report.failing)
     revision, changed = await _ask(flow, phase, sha, failures)
     line = _round(phase, sha, failures, changed)
-    (head, tree, _), changes = await _commit(flow, phase, revision, changed, line)
+    (head, tree), changes = await _commit(flow, phase, revision, changed, line)
     await _record(flow, phase, sha, line, head, tree, changes)
     await ensure_status_comment(flow.deps, await flow.reload())
 

@@ -18,6 +18,7 @@ from agents.validator import Validator
 from bot.deps import Deps
 from bot.files.project_templates import TEMPLATES, template_brief
 from bot.github.client import GitHubClient
+from bot.github.comments import AppIdentity, app_identity
 from bot.github.repo import Repo
 from bot.options import RepoOptions
 from bot.workflow.abort import abort_guard
@@ -67,6 +68,10 @@ class Flow:
     @property
     def legacy(self) -> bool:
         return self.project.workflow == LEGACY
+
+    async def identity(self) -> AppIdentity:
+        """The App's identity, to tell its own comments and reviews from anyone's."""
+        return await app_identity(self.deps.github)
 
     @property
     def rules(self) -> Rules:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.files.pathcheck import check_files, normalize
+from bot.status import markdown as md
 from bot.workflow.context import Flow
 from bot.workflow.errors import PhaseRefused
 from bot.workflow.phase import all_phases, spec_of
@@ -17,9 +18,11 @@ MANIFEST_HEADING = "### What the model was given"
 
 
 def pr_body(flow: Flow, phase: Phase, body: str, manifest: str) -> str:
-    """The git agent's body, a link to the issue, and last what the model was given."""
+    """The git agent's body (pinging no one), a link to the issue, and last what the model
+    was given."""
     what = f"Phase {phase.number} of #{flow.issue}" if not flow.legacy else f"For #{flow.issue}"
-    return f"{body.rstrip()}\n\n---\n{what}.\n\n{MANIFEST_HEADING}\n\n{manifest}\n"
+    text = md.model_markdown(body.rstrip())
+    return f"{text}\n\n---\n{what}.\n\n{MANIFEST_HEADING}\n\n{manifest}\n"
 
 
 async def draft_files(flow: Flow, phase: Phase) -> dict[str, Any]:
@@ -38,9 +41,10 @@ async def draft_files(flow: Flow, phase: Phase) -> dict[str, Any]:
     )
     return {
         "files": files,
-        "commit_message": text.answer.commit_message,
+        # Commit messages reach the default branch with the final merge: none closes an issue.
+        "commit_message": md.no_pings(text.answer.commit_message),
         "summary": made.answer.summary,
         "manifest": made.manifest.markdown(),
-        "pr_title": text.answer.title[:250],
+        "pr_title": md.no_pings(text.answer.title)[:250],
         "pr_body": pr_body(flow, phase, text.answer.body, made.manifest.markdown()),
     }

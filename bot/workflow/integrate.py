@@ -29,7 +29,8 @@ def phase_lines(phases: list[Phase]) -> list[str]:
 
 
 def final_body(summary: IntegrationSummary, phases: list[Phase], issue: int) -> str:
-    parts = [summary.pr_body.rstrip(), "", "## Release notes", "", summary.release_notes.rstrip()]
+    body, notes = md.model_markdown(summary.pr_body), md.model_markdown(summary.release_notes)
+    parts = [body.rstrip(), "", "## Release notes", "", notes.rstrip()]
     if summary.undone:
         parts += [
             "",
@@ -64,7 +65,8 @@ async def open_final_pull(flow: Flow, phases: list[Phase]) -> None:
         flow.repo,
         head=integration_branch(flow.issue),
         base=project.default_branch,
-        title=TITLE.format(title=project.issue_title, issue=flow.issue)[:250],
+        # A squash merge makes the title a commit on the default branch: it closes nothing.
+        title=md.no_pings(TITLE.format(title=project.issue_title, issue=flow.issue))[:250],
         body=final_body(result.answer, phases, flow.issue),
     )
     await flow.save(final_pr_number=int(pull["number"]), final_pr_url=str(pull["html_url"]))

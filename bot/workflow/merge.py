@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.github.pulls import merge_pull, update_branch
+from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.ci import answer_red_build, grace_left, read_ci, show, wait_for_start
 from bot.workflow.context import Flow
@@ -101,7 +102,7 @@ async def run_phase_merge(flow: Flow, job: Job) -> None:
         phase.pr_number,
         sha=sha,
         method=flow.options.merge_method,
-        title=f"{phase.pr_title or phase.name} (#{phase.pr_number})",
+        title=md.no_pings(f"{phase.pr_title or phase.name} (#{phase.pr_number})"),
     )
     if outcome.merged:
         await record_merge(flow, phase, outcome.sha, by="ai-orchestrator")

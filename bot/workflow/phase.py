@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agents.schemas import MicroPhase
+from bot.files.sensitive import holds_secrets
 from bot.github.git import read_file
 from bot.github.pulls import pull_files
 from bot.workflow.context import Flow, integration_branch, phase_branch
@@ -74,6 +75,8 @@ async def read_phase_files(flow: Flow, pr_number: int, sha: str) -> dict[str, st
     files: dict[str, str] = {}
     for changed in await pull_files(flow.gh, flow.repo, pr_number):
         if changed.status == "removed" or changed.path.startswith(".ai-orchestrator/"):
+            continue
+        if holds_secrets(changed.path):  # a person's `.env` pushed by mistake goes nowhere
             continue
         content = await read_file(flow.gh, flow.repo, changed.path, sha)
         if content is not None:

@@ -11,7 +11,7 @@ from agents.schemas import Architecture, Brainstorm, MicroPhase, PlanDecision
 from bot.options import Workflow
 from bot.workflow.approval import approve_or_wait
 from bot.workflow.context import LEGACY, MICRO_PHASE, Flow
-from bot.workflow.facts import load_facts
+from bot.workflow.facts import load_facts, plan_files
 from bot.workflow.resume import plan_on_github
 from bot.workflow.steps import PLAN_FILE, queue
 from storage.db import transaction
@@ -134,12 +134,14 @@ async def store_plan(flow: Flow, made: MadePlan, *, plan_sha: str | None = None)
     }
     first_commit = made.workflow == MICRO_PHASE and plan_sha is None
     step = ProjectStep.PLAN_FILE if first_commit else ProjectStep.PLANNED
+    files = await plan_files(flow, made.architecture, made.phases)  # now that the plan is known
     async with transaction(flow.deps.sessions) as session:
         await add_phases(session, phase_rows(flow.id, made.phases))
         flow.project = await save_project(
             session,
             flow.project,
             plan=plan,
+            base_files=files,
             workflow=made.workflow,
             notice=made.notice,
             step=step,
@@ -160,8 +162,8 @@ async def run_plan(flow: Flow, job: Job) -> None:
             await store_plan(flow, MadePlan(*made, workflow=MICRO_PHASE), plan_sha=sha)
         else:
             await store_plan(flow, await make_plan(flow))
-    if flow.project.step is ProjectStep.PLANNED:
-        await approve_or_wait(flow)
-    elif flow.project.step is ProjectStep.PLAN_FILE:
+    if flow.project.step is ProjectStep.PLAN_FILE:
         async with transaction(flow.deps.sessions) as session:
             await queue(session, PLAN_FILE, flow.id, phase_count=len(flow.project.plan["phases"]))
+    else:  # planned, or further: an earlier run's step, whose status edit may not have happened
+        await approve_or_wait(flow)

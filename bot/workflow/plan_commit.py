@@ -20,6 +20,7 @@ from bot.files.ci_workflow import (
 )
 from bot.files.plan_file import plan_path, plan_yaml
 from bot.github.git import branch_head, commit_files
+from bot.status import markdown as md
 from bot.workflow.approval import approve_or_wait
 from bot.workflow.context import Flow, integration_branch
 from storage.jobs import Job
@@ -80,7 +81,7 @@ async def commit_plan(flow: Flow) -> None:
         flow.repo,
         branch=branch,
         files={plan_path(flow.issue): plan_text(flow), **ci},
-        message=f"Plan for #{flow.issue}: {project.issue_title}"[:200],
+        message=md.no_pings(f"Plan for #{flow.issue}: {project.issue_title}")[:200],
         parent=parent,
         branch_exists=exists,
     )
@@ -97,5 +98,4 @@ async def commit_plan(flow: Flow) -> None:
 async def run_plan_file(flow: Flow, job: Job) -> None:
     if flow.project.plan_sha is None:
         await commit_plan(flow)
-    if flow.project.step in (ProjectStep.PLAN_FILE, ProjectStep.PLANNED):
-        await approve_or_wait(flow)
+    await approve_or_wait(flow)

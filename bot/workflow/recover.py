@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from agents.schemas import MicroPhase, PhaseRecovery, RecoveryDecision, Review, Verdict
 from bot.github.pulls import close_pull
+from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
 from bot.workflow.phase import enter, load_phase, move_phase, spec_of
@@ -56,7 +57,8 @@ async def _retry(flow: Flow, phase: Phase, decision: RecoveryDecision, sha: str)
 
 async def _close(flow: Flow, phase: Phase, why: str) -> None:
     if phase.pr_number is not None:
-        await close_pull(flow.gh, flow.repo, phase.pr_number, comment=CLOSING.format(why=why))
+        comment, app = CLOSING.format(why=md.model_markdown(why)), await flow.identity()
+        await close_pull(flow.gh, flow.repo, phase.pr_number, app=app, comment=comment)
 
 
 async def _skip(flow: Flow, phase: Phase, reason: str) -> None:

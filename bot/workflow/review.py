@@ -15,6 +15,7 @@ from bot.github.checks import VALIDATOR_CHECK, upsert_check_run
 from bot.github.comments import marker
 from bot.github.reviews import post_review
 from bot.options import MergePolicy
+from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
 from bot.workflow.phase import all_phases, enter, load_phase, save_phase, spec_of
@@ -68,6 +69,7 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
             body=review_text(review, phase=phase.number, revision=phase.revisions),
             comments=comments,
             marker=marker("review", f"{flow.id}-{phase.number}-{sha}"),
+            app=await flow.identity(),
             files=added_files(phase.files, base),
             find_existing=not fresh,
         )
@@ -85,7 +87,7 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
         head_sha=sha,
         conclusion="success" if passed else "failure",
         title=f"{review.verdict.value}: {review.compliance_score:g}% of the criteria",
-        summary=review.summary,
+        summary=md.model_markdown(review.summary),
         text=review_text(review, phase=phase.number, revision=0),
         annotations=check_annotations(review, comments),
         find_existing=not fresh_check,

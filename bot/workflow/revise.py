@@ -17,6 +17,7 @@ from bot.files.pathcheck import check_files, normalize
 from bot.github.git import branch_head, commit_files
 from bot.github.repo import BranchMoved
 from bot.queue.worker import RetryLater
+from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
 from bot.workflow.errors import PhaseRefused
@@ -37,7 +38,9 @@ NO_ANSWER = "Addressed in this revision."
 MOVED = timedelta(seconds=30)
 REFUSED = "The revision's files were refused, so nothing was committed: {problems}"
 
-Commit = tuple[str, str, bool]  # head, tree, whether a commit was made
+# The branch's head and tree after committing. Not whether this run made the commit: the
+# head is what counts, whichever run of the job (or none, for files already there) made it.
+Commit = tuple[str, str]
 
 
 def revised_files(revision: Revision, current: dict[str, str]) -> dict[str, str]:
@@ -111,7 +114,7 @@ async def commit_on_branch(
             flow.repo,
             branch=phase.branch,
             files=dict(changed),
-            message=message[:250],
+            message=md.no_pings(message)[:250],  # the revision's summary is a model's
             parent=parent,
             parent_tree=tree,
             branch_exists=True,
@@ -120,7 +123,7 @@ async def commit_on_branch(
         raise RetryLater(
             MOVED, f"a person pushed to {phase.branch}: working on their head"
         ) from exc
-    return commit.sha, commit.tree, commit.created
+    return commit.sha, commit.tree
 
 
 async def _commit(flow: Flow, phase: Phase, changed: dict[str, str], summary: str) -> Commit:
@@ -150,7 +153,10 @@ async def _record(
     feedback: list[Feedback],
     commit: Commit,
 ) -> Phase:
-    (revision, changed), (sha, tree, created) = answer, commit
+    # The head on the branch is recorded whether this run made it or an earlier one did
+    # (killed, or its ref update answered 5xx after GitHub applied it): it is what to review.
+    (revision, changed), (sha, tree) = answer, commit
+    moved_on = sha != phase.head_sha
     counts = (
         {"revisions": phase.revisions + 1, "guidance": ""}
         if turn is not None
@@ -162,14 +168,14 @@ async def _record(
         for index, item in enumerate(feedback):
             reply = replies[index] if index < len(replies) else NO_ANSWER
             await mark_feedback(session, [int(item.id or 0)], handled=True, reply=reply)
-        if created:  # a new head: the validator reviews it
+        if moved_on:  # a new head: the validator reviews it
             move = transition(phase.state, Event.REVISED, flow.rules)
             moved: dict[str, Any] = {"head_sha": sha, "head_tree": tree, "question": ""}
             moved["pushed_at"] = utcnow()
             phase, _ = await enter(session, flow.project, phase, move, sha=sha, **changes, **moved)
         else:
             phase = await update_phase(session, phase, **changes)
-    if not created:
+    if not moved_on:
         await _settle_unchanged(flow, phase)
     return phase
 

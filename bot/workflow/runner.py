@@ -6,7 +6,9 @@ project and turns how a step ends into the project's state:
   shown in the status comment; the job ends without a retry;
 - a failure that a retry cannot mend (an invalid answer twice, refused paths) fails the phase
   (or the plan) at once, with why and how to retry in the status comment;
-- any other error is retried by the queue, and on the last attempt fails the phase the same way.
+- any other error is retried by the queue, and on the last attempt fails the phase the same way;
+- a step whose worker died during its last attempt (killed, or hung past its lease, each time)
+  is made dead by the queue, which then fails the phase the same way (`step_died`).
 
 A failure keeps the job that failed (`failed_job`), which `/retry` runs again. A paused project
 starts no job: each one is parked with the project and queued again when it goes on. An aborted
@@ -21,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from agents.errors import EditError
+from agents.redact import scrub
 from bot.deps import Deps
 from bot.queue.worker import JobHandler, JobRegistry, RetryLater, describe_error
 from bot.status.comment import ensure_status_comment
@@ -69,6 +72,7 @@ CAP_WAIT = timedelta(minutes=10)
 PHASE_FAILED = "{why} Comment /retry phase-{phase} to try again."
 PLAN_FAILED = "The {step} step failed: {why} Comment /retry to try again."
 RETRIED = "{why} (after {attempts} attempts)"
+DIED = "The {step} job never finished: {why}."
 
 STEPS: dict[str, Step] = {
     PLAN: run_plan,
@@ -173,7 +177,8 @@ async def _run(step: Step, flow: Flow, job: Job) -> None:
         await record_stop(flow, job, stop)
     except TERMINAL as exc:
         log.warning("job %s failed for good: %s", job.kind, exc)
-        await record_failure(flow, job, str(exc), refused=isinstance(exc, REFUSED_ANSWERS))
+        why, refused = scrub(str(exc)), isinstance(exc, REFUSED_ANSWERS)  # shown on GitHub
+        await record_failure(flow, job, why, refused=refused)
     except RetryLater:
         raise
     except Exception as exc:
@@ -201,7 +206,18 @@ def workflow_job(step: Step) -> JobHandler:
     return run
 
 
+async def step_died(job: Job, deps: Any) -> None:
+    """The queue gave up on a step whose worker died in each attempt: the step never reached
+    its own failure handling, so its phase (or the plan) is failed here, with why."""
+    assert isinstance(deps, Deps)
+    flow = await open_flow(deps, int(job.args["project_id"]))
+    if flow is None or flow.project.status in ENDED:
+        return
+    why = DIED.format(step=job.kind.replace("_", " "), why=job.last_error or "its worker stopped")
+    await record_failure(flow, job, why)
+
+
 def register(registry: JobRegistry) -> None:
     """Adds every workflow step to the worker's registry (the `plan` job included)."""
     for kind, step in STEPS.items():
-        registry.add(kind, workflow_job(step))
+        registry.add(kind, workflow_job(step), on_dead=step_died)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from bot.deps import Deps
-from bot.github.comments import marker, post_once
+from bot.github.comments import app_identity, marker, post_once
 from bot.github.permissions import can_write
 from bot.github.repo import Repo
 from storage.db import transaction
@@ -55,8 +55,9 @@ async def start_from_issue(
     )
     if not allowed:
         body = NOT_ALLOWED.format(user=data.started_by, label=deps.settings.trigger_label)
-        mark = marker("not-allowed", delivery_id)
-        await post_once(gh, Repo(data.owner, data.repo), data.issue_number, body=body, mark=mark)
+        mark, app = marker("not-allowed", delivery_id), await app_identity(deps.github)
+        repo = Repo(data.owner, data.repo)
+        await post_once(gh, repo, data.issue_number, body=body, mark=mark, app=app)
         log.info("label by %s refused: no write permission", data.started_by)
         return None
     async with transaction(deps.sessions) as session:

@@ -49,7 +49,7 @@ def inline_comments(review: Review, files: dict[str, str]) -> list[InlineComment
     for comment in review.comments:
         content = files.get(comment.path)
         if content is not None and 1 <= comment.line <= max(1, len(content.splitlines())):
-            found.append(InlineComment(comment.path, comment.line, comment.body))
+            found.append(InlineComment(comment.path, comment.line, md.model_markdown(comment.body)))
     return found
 
 

@@ -23,6 +23,7 @@ READERS = {
     "cache invalidate": ["project_micro_phases", "--confirm"],
     "cost": [],
     "audit": [],
+    "prune": ["--dry-run"],
     "docs export": ["1"],
     "replay": ["no-such-delivery"],
     "worker": [],

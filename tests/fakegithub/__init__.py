@@ -24,7 +24,10 @@ octo-org with the App installed, `octo-org/hello-world` (README on `main`), and 
   `fake.files(ref)`, `fake.branch_sha(branch)`, `fake.branch_sha_when_made(commit, branch)`
   (where a branch pointed when the API made that commit); setup: `add_user`, `add_repo`,
   `add_collaborator`, `commit_files`, `install`, `register_manifest_code`, `mint_token`.
-- Failures on demand: `fake.inject(method, template, status, json=..., headers=...)`.
+- Failures on demand: `fake.inject(method, template, status, json=..., headers=...)`; with
+  `applied=True` the write is done and only its answer is lost; `fake.kill_at(method,
+  template)` kills the worker (raises `Killed`, a BaseException) once that write is applied
+  (or, `applied=False`, just before it); `where=` picks which requests of the route.
 
 To add an endpoint: a handler in the `routes_*` module of its resource family, registered
 under GitHub's method and path template (or `fake.route(...)` from one test).
@@ -35,7 +38,7 @@ from tests.fakegithub.ci_logs import failing_tests
 from tests.fakegithub.ci_model import Annotation, CIResult
 from tests.fakegithub.fake import API_URL, WEB_URL, FakeGitHub, since, standard_world
 from tests.fakegithub.model import Event
-from tests.fakegithub.transport import RecordedRequest
+from tests.fakegithub.transport import Killed, RecordedRequest
 
 __all__ = [
     "API_URL",
@@ -45,6 +48,7 @@ __all__ = [
     "Event",
     "FakeGitHub",
     "FakeGitHubViolation",
+    "Killed",
     "RecordedRequest",
     "failing_tests",
     "since",

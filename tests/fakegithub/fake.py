@@ -26,7 +26,7 @@ from tests.fakegithub.installs import InstallsMixin
 from tests.fakegithub.keys import KeyPair, session_key
 from tests.fakegithub.openapi import OpenAPISpec
 from tests.fakegithub.people import PeopleMixin
-from tests.fakegithub.router import Auth, Handler, Reply, Route
+from tests.fakegithub.router import Auth, Call, Handler, Reply, Route
 from tests.fakegithub.transport import Injection, RecordedRequest, Transport
 
 API_URL = "https://api.github.test"
@@ -110,11 +110,30 @@ class FakeGitHub(PeopleMixin, InstallsMixin, CIMixin):
         json: Any = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        applied: bool = False,
+        where: Callable[[Call], bool] | None = None,
     ) -> None:
-        """The next `times` requests to that route answer this instead (rate limits, 5xx...)."""
+        """The next `times` requests to that route (those `where` holds for) answer this
+        instead (rate limits, 5xx...); with `applied`, GitHub did the write all the same and
+        only its answer is lost."""
         self.spec.operation(method, template)
         reply = Reply(status, json, dict(headers or {}))
-        self._dispatch.injections.append(Injection(method.upper(), template, reply, times))
+        injection = Injection(method.upper(), template, reply, times, applied, where)
+        self._dispatch.injections.append(injection)
+
+    def kill_at(
+        self,
+        method: str,
+        template: str,
+        *,
+        applied: bool = True,
+        where: Callable[[Call], bool] | None = None,
+    ) -> None:
+        """The worker dies (`Killed` is raised in it) at the next request to that route (that
+        `where` holds for): after GitHub applied it, or with `applied=False` just before."""
+        self.spec.operation(method, template)
+        injection = Injection(method.upper(), template, None, 1, applied, where)
+        self._dispatch.injections.append(injection)
 
 
 def since(fake: FakeGitHub, mark: int) -> list[tuple[str, str | None]]:

@@ -4,8 +4,10 @@ Order of a request: record it; find its operation in `rest-api.json` (an unknown
 violation); check the API version header, the query and the JSON body (violations); find the
 fake's handler (missing: a violation naming what to add); authenticate (401 as GitHub);
 answer an injected failure or run the handler; answer 304 to a matching `If-None-Match`;
-check the fake's own 2xx answer against the description. Violations are raised inside the
-transport and kept in `violations`, which the fixture asserts empty at teardown.
+check the fake's own 2xx answer against the description. An injection may apply the write
+first and lose its answer (`applied`), or stand for the worker's death (`Killed`), before or
+after the write is applied. Violations are raised inside the transport and kept in
+`violations`, which the fixture asserts empty at teardown.
 """
 
 from __future__ import annotations
@@ -45,12 +47,20 @@ class RecordedRequest:
 SideHost = Callable[[RecordedRequest], httpx2.Response]
 
 
+class Killed(BaseException):
+    """The worker died at this request (kill -9). A BaseException, so that no `except
+    Exception` of the app handles it: nothing after it runs, and the job keeps its lease
+    until the lease expires."""
+
+
 @dataclass
 class Injection:
     method: str
     template: str
-    reply: Reply
+    reply: Reply | None  # None: the worker is killed (`Killed`) instead of answered
     times: int
+    applied: bool = False  # the request's write is applied first, then its answer is lost
+    where: Callable[[Call], bool] | None = None  # only requests it holds for
 
 
 @dataclass
@@ -159,8 +169,10 @@ class Transport:
             version = call.headers.get("x-github-api-version")
             if version not in API_VERSIONS:
                 raise ApiError(400, f"API version {version} is not supported.")
-            injected = self._injected(call)
-            return injected if injected is not None else route.handler(call)
+            injection = self._injected(call)
+            if injection is None:
+                return route.handler(call)
+            return self._inject(injection, route, call)
         except ApiError as error:
             return Reply(error.status, error.body())
         except FakeGitHubViolation:
@@ -170,14 +182,25 @@ class Transport:
                 f"the fake GitHub crashed on {call.method} {call.template}: {exc!r}"
             )
 
-    def _injected(self, call: Call) -> Reply | None:
+    def _injected(self, call: Call) -> Injection | None:
         for injection in self.injections:
-            if (injection.method, injection.template) == (call.method, call.template):
-                injection.times -= 1
-                if injection.times <= 0:
-                    self.injections.remove(injection)
-                return injection.reply
+            if (injection.method, injection.template) != (call.method, call.template):
+                continue
+            if injection.where is not None and not injection.where(call):
+                continue
+            injection.times -= 1
+            if injection.times <= 0:
+                self.injections.remove(injection)
+            return injection
         return None
+
+    @staticmethod
+    def _inject(injection: Injection, route: Route, call: Call) -> Reply:
+        if injection.applied:
+            route.handler(call)  # GitHub did it; the client never hears so
+        if injection.reply is None:
+            raise Killed(f"killed at {call.method} {call.path}")
+        return injection.reply
 
     def _authenticate(self, route: Route, call: Call) -> None:
         scheme, _, credential = call.headers.get("authorization", "").partition(" ")

@@ -11,6 +11,7 @@ import pytest
 from bot.github.checks import VALIDATOR_CHECK, Annotation, upsert_check_run
 from bot.github.ci import Counting, ci_report
 from bot.github.client import GitHubClient
+from bot.github.comments import AppIdentity
 from bot.github.git import commit_files
 from bot.github.pulls import merge_pull, open_pull, pull_files
 from bot.github.repo import Repo
@@ -47,6 +48,7 @@ async def run_phase(gh: GitHubClient, fake: FakeGitHub, files: int, *, first_try
         body="Passes.",
         comments=comments,
         marker=MARK,
+        app=AppIdentity(fake.app_id, fake.bot_login),
         files=changed,
         find_existing=not first_try,
     )

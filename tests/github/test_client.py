@@ -123,6 +123,38 @@ async def test_token_is_refetched_within_a_minute_of_expiry(
     assert gh.oauth_token == second
 
 
+async def test_a_job_client_held_past_expiry_sends_the_refreshed_token(
+    fake_github: FakeGitHub, make_app: Callable[..., GitHubApp], clock: FakeClock
+) -> None:
+    """A long job keeps the client it was handed (guarded, as every project job's is): its
+    requests must follow the installation's token, not the one current when the job began."""
+    app = make_app()
+    gh = (await app.installation_client(fake_github.installation_id)).guarded(_allow)
+    await gh.getitem("/repos/{owner}/{repo}", REPO)
+    clock.now += 3600  # the first token has expired
+    repo = await gh.getitem("/repos/{owner}/{repo}", REPO)
+    assert repo["full_name"] == "octo-org/hello-world"
+    assert fake_github.calls("POST", ACCESS_TOKENS) == 2
+    sent = fake_github.requests_to("GET", "/repos/{owner}/{repo}")
+    assert [r.status for r in sent] == [200, 304]  # the ETag cache survives the new token
+    assert sent[0].headers["authorization"] != sent[1].headers["authorization"]
+
+
+async def test_an_unguarded_client_held_past_expiry_sends_the_refreshed_token(
+    fake_github: FakeGitHub, make_app: Callable[..., GitHubApp], clock: FakeClock
+) -> None:
+    app = make_app()
+    gh = await app.installation_client(fake_github.installation_id)
+    clock.now += 3600
+    repo = await gh.getitem("/repos/{owner}/{repo}", REPO)
+    assert repo["full_name"] == "octo-org/hello-world"
+    assert fake_github.calls("POST", ACCESS_TOKENS) == 2
+
+
+async def _allow() -> None:
+    return None
+
+
 async def test_concurrent_callers_share_one_token_request(
     fake_github: FakeGitHub, make_app: Callable[..., GitHubApp]
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.github.client import GitHubClient
+from bot.github.comments import AppIdentity
 from bot.github.git import (
     Branch,
     branch_head,
@@ -365,7 +366,8 @@ async def test_close_pull_twice_closes_once_with_one_comment(
     await phase_branch(fake_github)
     pull = await open_pull(gh, REPO, head=BRANCH, base=INTEGRATION, title="Phase 1", body="B")
     for _ in range(2):
-        await close_pull(gh, REPO, pull["number"], comment="Superseded by a split.")
+        app = AppIdentity(fake_github.app_id, fake_github.bot_login)
+        await close_pull(gh, REPO, pull["number"], app=app, comment="Superseded by a split.")
     assert fake_github.pull(pull["number"]).state == "closed"
     comments = fake_github.comments_on(pull["number"])
     assert len(comments) == 1 and comments[0].body.startswith("Superseded by a split.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.github.client import GitHubClient
-from bot.github.comments import marker
+from bot.github.comments import AppIdentity, marker
 from bot.github.pulls import pull_files
 from bot.github.repo import Repo
 from bot.github.reviews import (
@@ -24,6 +24,10 @@ FILES = R + "/pulls/{pull_number}/files"
 BRANCH = "ai-orchestrator/issue-1/phase-1"
 MARK = marker("review", "1-phase-1-r1")
 OLD_LINES = "".join(f"line {n}\n" for n in range(1, 21))
+
+
+def app(fake: FakeGitHub) -> AppIdentity:
+    return AppIdentity(fake.app_id, fake.bot_login)
 
 
 @pytest.fixture
@@ -56,7 +60,14 @@ async def test_one_comment_review_with_inline_comments_on_the_right_side(
         InlineComment("README.md", 1, "Not in this PR."),  # a file the PR does not touch
     ]
     review_id = await post_review(
-        gh, REPO, number, commit_sha=head, body="Looks close.", comments=comments, marker=MARK
+        gh,
+        REPO,
+        number,
+        commit_sha=head,
+        body="Looks close.",
+        comments=comments,
+        marker=MARK,
+        app=app(fake_github),
     )
     sent = fake_github.requests_to("POST", REVIEWS)[0]
     assert sent.status == 200
@@ -82,13 +93,10 @@ async def test_the_same_marker_posts_nothing_the_second_time(
     number, head = pull
     files = await pull_files(gh, REPO, number)
     comments = [InlineComment("src/a.py", 1, "Name it.")]
-    first = await post_review(
-        gh, REPO, number, commit_sha=head, body="B", comments=comments, marker=MARK, files=files
-    )
+    given = {"commit_sha": head, "body": "B", "comments": comments, "marker": MARK}
+    first = await post_review(gh, REPO, number, **given, files=files, app=app(fake_github))
     mark = len(fake_github.requests)
-    again = await post_review(
-        gh, REPO, number, commit_sha=head, body="B", comments=comments, marker=MARK, files=files
-    )
+    again = await post_review(gh, REPO, number, **given, files=files, app=app(fake_github))
     assert again == first
     assert [(r.method, r.template) for r in fake_github.requests[mark:]] == [("GET", REVIEWS)]
     assert fake_github.calls("POST", REVIEWS) == 1
@@ -99,23 +107,68 @@ async def test_a_review_for_another_marker_is_posted(
     fake_github: FakeGitHub, gh: GitHubClient, pull: tuple[int, str]
 ) -> None:
     number, head = pull
-    await post_review(gh, REPO, number, commit_sha=head, body="R1", comments=[], marker=MARK)
-    other = marker("review", "1-phase-1-r2")
-    await post_review(gh, REPO, number, commit_sha=head, body="R2", comments=[], marker=other)
+    for body, mark in (("R1", MARK), ("R2", marker("review", "1-phase-1-r2"))):
+        given = {"commit_sha": head, "body": body, "comments": [], "marker": mark}
+        await post_review(gh, REPO, number, **given, app=app(fake_github))
     assert fake_github.calls("POST", REVIEWS) == 2
     assert fake_github.calls("GET", FILES) == 0  # no inline comments: no need for the diff
+
+
+REPLY_MARK = marker("reply", "1-2")
+
+
+def thread(fake: FakeGitHub, number: int) -> int:
+    """A writer's line comment on the pull request: the id of the thread's first comment."""
+    fake.person_comments_on_line("writer", number, "src/a.py", 1, "Why A?")
+    return next(iter(fake.repo.review_comments.values())).id
+
+
+async def answer(gh: GitHubClient, fake: FakeGitHub, number: int, parent: int) -> int:
+    """The app's answer in the thread, with its marker: the reply's id."""
+    return await reply_to_review_comment(
+        gh, REPO, number, parent, "A is the API name.", marker=REPLY_MARK, app=app(fake)
+    )
+
+
+def replies_in(fake: FakeGitHub, parent: int) -> list[tuple[str, str]]:
+    found = [c for c in fake.repo.review_comments.values() if c.in_reply_to_id == parent]
+    return [(c.user.login, c.body.split("\n")[0]) for c in found]
 
 
 async def test_reply_in_a_review_thread(
     fake_github: FakeGitHub, gh: GitHubClient, pull: tuple[int, str]
 ) -> None:
     number, _ = pull
-    fake_github.person_comments_on_line("writer", number, "src/a.py", 1, "Why A?")
-    parent = next(iter(fake_github.repo.review_comments.values()))
-    reply_id = await reply_to_review_comment(gh, REPO, number, parent.id, "A is the API name.")
+    parent = thread(fake_github, number)
+    reply_id = await answer(gh, fake_github, number, parent)
     reply = fake_github.repo.review_comments[reply_id]
-    assert (reply.in_reply_to_id, reply.body) == (parent.id, "A is the API name.")
+    assert (reply.in_reply_to_id, reply.body) == (parent, f"A is the API name.\n\n{REPLY_MARK}")
     assert reply.user.login == fake_github.bot_login
+
+
+async def test_a_reply_posted_before_is_found_not_posted_again(
+    fake_github: FakeGitHub, gh: GitHubClient, pull: tuple[int, str]
+) -> None:
+    """Issue 16, item 3: the job that posted it died before recording it; its re-run."""
+    number, _ = pull
+    parent = thread(fake_github, number)
+    first = await answer(gh, fake_github, number, parent)
+    again = await answer(gh, fake_github, number, parent)
+    assert again == first
+    assert replies_in(fake_github, parent) == [(fake_github.bot_login, "A is the API name.")]
+
+
+async def test_a_reply_marker_posted_by_a_person_does_not_stop_the_apps_reply(
+    fake_github: FakeGitHub, gh: GitHubClient, pull: tuple[int, str]
+) -> None:
+    number, _ = pull
+    parent = thread(fake_github, number)
+    fake_github.person_replies("writer", number, parent, f"Hm.\n\n{REPLY_MARK}")
+    await answer(gh, fake_github, number, parent)
+    assert replies_in(fake_github, parent) == [
+        ("writer", "Hm."),
+        (fake_github.bot_login, "A is the API name."),
+    ]
 
 
 async def test_reacting_twice_leaves_one_reaction(

@@ -1,5 +1,5 @@
-"""Periodic upkeep: one purge job per hour whatever the number of workers; it removes expired
-cache entries and nothing else."""
+"""Periodic upkeep: one run of each upkeep job per hour whatever the number of workers; the
+cache purge removes expired cache entries and nothing else (retention: test_retention.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.queue.jobs import build_registry
-from bot.queue.maintenance import PURGE_CACHE, schedule_periodic
+from bot.queue.maintenance import PRUNE, PURGE_CACHE, schedule_periodic
 from bot.queue.worker import Worker
+from bot.settings import Settings
 from storage import cache
 from storage.db import SessionMaker, transaction
 from storage.jobs import Job, JobStatus
@@ -35,17 +36,25 @@ async def store(sessions: SessionMaker, key: str, ttl: timedelta) -> None:
         )
 
 
-async def test_one_purge_job_per_hour_from_many_workers(sessions: SessionMaker) -> None:
+async def test_one_run_of_each_upkeep_job_per_hour_from_many_workers(
+    sessions: SessionMaker,
+) -> None:
     now = utcnow()
     added = [await schedule_periodic(sessions, now=now) for _ in range(3)]
-    assert added == [1, 0, 0]
-    assert await schedule_periodic(sessions, now=now + timedelta(hours=1)) == 1
+    assert added == [2, 0, 0]  # the cache purge and the prune
+    assert await schedule_periodic(sessions, now=now + timedelta(hours=1)) == 2
+    async with sessions() as session:
+        kinds = sorted((await session.exec(select(Job.kind))).all())
+    assert kinds == [PRUNE, PRUNE, PURGE_CACHE, PURGE_CACHE]
 
 
-async def test_worker_heartbeat_schedules_and_runs_the_purge(sessions: SessionMaker) -> None:
+async def test_worker_heartbeat_schedules_and_runs_the_purge(
+    sessions: SessionMaker, database_url: str
+) -> None:
     await store(sessions, "brainstorming_features", ttl=timedelta(hours=1))  # expired
     await store(sessions, "system_architecture_plan", ttl=timedelta(hours=72))
-    deps = type("Deps", (), {"sessions": sessions})()
+    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    deps = type("Deps", (), {"sessions": sessions, "settings": settings})()
     worker = Worker(
         sessions,
         build_registry(),

@@ -19,6 +19,7 @@ from storage.jobs import (
     Job,
     JobStatus,
     NewJob,
+    bury_abandoned,
     claim,
     complete,
     counts,
@@ -146,6 +147,56 @@ async def test_expired_lease_hands_the_job_to_another_worker(sessions: SessionMa
     assert await complete(sessions, job_id=job.id or 0, worker_id="b") is False
     assert (await load(sessions, job.id)).status is JobStatus.DONE
     assert await take(sessions, "c", start + timedelta(hours=3)) is None
+
+
+async def test_a_job_whose_worker_died_in_its_last_attempt_is_dead_not_claimed_again(
+    sessions: SessionMaker,
+) -> None:
+    """Each claim is an attempt, reclaims of expired leases included: a job whose worker dies
+    every time (kill -9, OOM, a hang past the lease) ends dead after its attempts."""
+    job = await add(sessions, max_attempts=3)
+    at = utcnow()
+    for attempt, worker in enumerate(("a", "b", "c"), start=1):
+        taken = await take(sessions, worker, at)  # ...and the worker dies in the handler
+        assert taken is not None and taken.attempts == attempt
+        at += timedelta(seconds=LEASE + 1)
+    assert await take(sessions, "d", at) is None
+    assert [buried.id for buried in await bury_abandoned(sessions, now=at)] == [job.id]
+    dead = await load(sessions, job.id)
+    assert (dead.status, dead.attempts, dead.lease_owner) == (JobStatus.DEAD, 3, None)
+    assert dead.finished_at is not None
+    assert dead.last_error is not None
+    assert dead.last_error.startswith("its worker stopped during attempt 3 of 3")
+    assert await bury_abandoned(sessions, now=at) == []
+    assert await take(sessions, "d", at + timedelta(hours=2)) is None
+
+
+async def test_a_dead_workers_job_with_attempts_left_is_claimed_and_not_buried(
+    sessions: SessionMaker,
+) -> None:
+    job = await add(sessions, max_attempts=2)
+    at = utcnow()
+    assert await take(sessions, "a", at) is not None
+    at += timedelta(seconds=LEASE + 1)
+    assert await bury_abandoned(sessions, now=at) == []
+    taken = await take(sessions, "b", at)
+    assert taken is not None and (taken.id, taken.attempts) == (job.id, 2)
+    assert await bury_abandoned(sessions, now=at) == []  # b's lease is live
+
+
+async def test_a_job_that_failed_before_its_worker_died_keeps_that_error_in_the_reason(
+    sessions: SessionMaker,
+) -> None:
+    job = await add(sessions, max_attempts=2)
+    at = utcnow()
+    assert await take(sessions, "a", at) is not None
+    await fail(sessions, job_id=job.id or 0, worker_id="a", error="ValueError: bad", now=at)
+    async with transaction(sessions) as session:  # due again at once
+        await session.exec(update(Job).where(col(Job.id) == job.id).values(run_after=at))
+    assert await take(sessions, "b", at) is not None  # ...and b dies
+    [buried] = await bury_abandoned(sessions, now=at + timedelta(seconds=LEASE + 1))
+    assert buried.last_error is not None
+    assert buried.last_error.endswith("; before that: ValueError: bad")
 
 
 async def test_renewal_extends_a_live_lease_but_never_revives_an_expired_one(

@@ -228,6 +228,76 @@ async def test_a_job_killed_mid_run_is_run_again_and_finished_once(
     assert await b.drain() == 0
 
 
+async def test_a_job_that_kills_its_worker_every_time_ends_dead_after_its_attempts(
+    sessions: SessionMaker,
+) -> None:
+    """A poison job: each worker that runs it dies in the handler (as under kill -9), its lease
+    expires, and the next worker reclaims it. After max_attempts runs it is dead, with why, and
+    its kind's `on_dead` is told once; no worker runs it again."""
+    runs: list[str] = []
+    told: list[tuple[int | None, str | None]] = []
+    kill_point = asyncio.Event()
+
+    async def poison(job: Job, deps: Any) -> None:
+        runs.append(deps)
+        kill_point.set()
+        await asyncio.sleep(30)  # the worker dies here
+
+    async def on_dead(job: Job, deps: Any) -> None:
+        told.append((job.id, job.last_error))
+
+    registry = JobRegistry()
+    registry.add("poison", poison, on_dead=on_dead)
+    job_id = await add(sessions, kind="poison", max_attempts=3)
+    for name in ("a", "b", "c"):
+        worker = Worker(sessions, registry, name, worker_id=name, lease_seconds=0.2)
+        kill_point.clear()
+        killed = asyncio.create_task(worker.run_once())
+        await kill_point.wait()
+        killed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await killed
+        await asyncio.sleep(0.25)  # its lease runs out
+
+    survivor = Worker(sessions, registry, "d", worker_id="d", lease_seconds=0.2)
+    assert await survivor.drain() == 0
+    assert runs == ["a", "b", "c"]
+    dead = await load(sessions, job_id)
+    assert (dead.status, dead.attempts) == (JobStatus.DEAD, 3)
+    assert told == [(job_id, dead.last_error)]
+    assert dead.last_error is not None and "stopped during attempt 3 of 3" in dead.last_error
+    assert await survivor.drain() == 0 and len(told) == 1
+
+
+async def test_an_on_dead_hook_that_fails_is_logged_and_the_job_stays_dead(
+    sessions: SessionMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def on_dead(job: Job, deps: Any) -> None:
+        raise RuntimeError("GitHub is down")
+
+    registry = JobRegistry()
+    registry.add("poison", _never_finishes, on_dead=on_dead)
+    job_id = await add(sessions, kind="poison", max_attempts=1)
+    await _run_and_kill(Worker(sessions, registry, None, worker_id="a", lease_seconds=0.1))
+    await asyncio.sleep(0.15)
+    with caplog.at_level(logging.ERROR):
+        assert await Worker(sessions, registry, None, worker_id="b").drain() == 0
+    assert (await load(sessions, job_id)).status is JobStatus.DEAD
+    assert "is dead" in caplog.text and "GitHub is down" in caplog.text
+
+
+async def _never_finishes(job: Job, deps: Any) -> None:
+    await asyncio.sleep(30)
+
+
+async def _run_and_kill(worker: Worker) -> None:
+    running = asyncio.create_task(worker.run_once())
+    await asyncio.sleep(0.05)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+
 class ProjectLog:
     """Records, per project, how many jobs run at once; any overlap is remembered."""
 

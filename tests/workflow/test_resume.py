@@ -25,10 +25,10 @@ from tests.workflow_helpers import (
     job_errors,
     phases_of,
     project_of,
-    retry_now,
     reviews_on,
     run_until,
     set_options,
+    settle_with_retries,
     start_project,
     status_comments,
 )
@@ -38,13 +38,6 @@ REFS = "/repos/{owner}/{repo}/git/refs"
 CHECK_RUNS = "/repos/{owner}/{repo}/check-runs"
 REVIEWS = "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"
 MUTATING = ("POST", "PATCH", "PUT", "DELETE")
-
-
-async def settle_with_retries(app: RunningApp, fake: FakeGitHub) -> None:
-    for _ in range(5):
-        await app.settle(fake)
-        await retry_now(app)
-    await app.settle(fake)
 
 
 async def approve_with_a_crash(

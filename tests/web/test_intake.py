@@ -1,0 +1,85 @@
+"""Group commit of deliveries: one delivery the database refuses fails alone, and is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.web.intake import DELIVERY_JOB, DeliveryIntake, DeliveryNotStored
+from storage.db import SessionMaker
+from storage.deliveries import Delivery, DeliveryStatus, NewDelivery
+from storage.jobs import Job
+from tests.apphelpers import RunningApp
+
+# An installation id beyond 64 bits: SQLite cannot bind it, PostgreSQL's integer refuses it.
+UNSTORABLE = {"action": "created", "installation": {"id": 2**70}}
+
+
+def delivery(payload: dict[str, Any], event: str = "issues") -> NewDelivery:
+    return NewDelivery(str(uuid.uuid4()), event, payload)
+
+
+async def stored(sessions: SessionMaker) -> tuple[dict[str, Delivery], set[str]]:
+    """The deliveries by id, and the ids that have a handling job."""
+    async with sessions() as session:
+        rows = {row.id: row for row in (await session.exec(select(Delivery))).all()}
+        jobs = (await session.exec(select(Job).where(Job.kind == DELIVERY_JOB))).all()
+    return rows, {str(job.args["delivery_id"]) for job in jobs}
+
+
+async def test_one_bad_delivery_fails_alone_and_the_rest_of_its_batch_is_stored(
+    sessions: SessionMaker,
+) -> None:
+    intake = DeliveryIntake(sessions)
+    good, bad, other = delivery({"action": "opened"}), delivery(UNSTORABLE), delivery({})
+    answers = await asyncio.gather(
+        *(intake.submit(d) for d in (good, bad, other)), return_exceptions=True
+    )
+    assert answers[0] is True and answers[2] is True
+    assert isinstance(answers[1], DeliveryNotStored) and answers[1].recorded
+    rows, with_jobs = await stored(sessions)
+    assert with_jobs == {good.delivery_id, other.delivery_id}
+    assert rows[good.delivery_id].status is DeliveryStatus.RECEIVED
+    failed = rows[bad.delivery_id]
+    assert failed.status is DeliveryStatus.FAILED
+    assert failed.note is not None and failed.note.startswith("not stored as sent: ")
+    assert json.loads(failed.payload["unstored_body"]) == UNSTORABLE  # kept for diagnosis
+
+
+async def test_a_redelivery_in_a_failed_batch_is_still_answered_as_seen(
+    sessions: SessionMaker,
+) -> None:
+    intake = DeliveryIntake(sessions)
+    first = delivery({"action": "opened"})
+    answers = await asyncio.gather(
+        intake.submit(first),
+        intake.submit(delivery(UNSTORABLE)),
+        intake.submit(first),
+        return_exceptions=True,
+    )
+    assert answers[0] is True and answers[2] is False
+    assert isinstance(answers[1], DeliveryNotStored)
+
+
+@pytest.mark.postgres_only
+async def test_a_nul_character_fails_only_its_own_webhook_request(app: RunningApp) -> None:
+    """JSONB refuses `\\u0000`; GitHub never redelivers on its own, so the requests sharing
+    its batch must still be stored and answered 202."""
+    ids = [str(uuid.uuid4()) for _ in range(4)]
+    payloads: list[dict[str, Any]] = [{"action": "opened", "zen": f"fine {n}"} for n in range(4)]
+    payloads[1] = {"action": "opened", "zen": "a nul \u0000 here"}
+    responses = await asyncio.gather(
+        *(app.deliver("issues", p, delivery_id=i) for p, i in zip(payloads, ids, strict=True))
+    )
+    assert [r.status_code for r in responses] == [202, 500, 202, 202]
+    assert "recorded as failed" in responses[1].json()["message"]
+    rows, with_jobs = await stored(app.runtime.sessions)
+    assert with_jobs == {ids[0], ids[2], ids[3]}
+    note = rows[ids[1]].note
+    assert rows[ids[1]].status is DeliveryStatus.FAILED
+    assert note is not None and "unsupported Unicode escape sequence" in note
