@@ -1,12 +1,23 @@
-"""What a project costs in model tokens, and what the caches save (a benchmark, not a test).
+"""What a project costs in model tokens, and what the response cache saves (a benchmark, not a
+test).
 
-Runs scripted projects of 3, 6, 12 and 24 phases through the real agents and call path on a
-temporary SQLite database, the scripted model answering with realistic sizes (each phase
-writes three files of about 100-300 lines) and usage (tokens ~ characters / 4, provider prompt
-caching simulated). For each size it prints the input and output tokens, the input tokens per
-phase, the share of input in the stable cacheable prefix, and what two reruns cost: the whole
-project unchanged (target: no model call) and after invalidating one middle phase's code
-(target: that phase, its review and the integration summary; at least 90% fewer tokens).
+Runs scripted projects of 3, 6, 12 and 24 phases through the real app, in-process, as
+`bench/workflow.py` does: webhooks in, the worker running the app's jobs, the fake GitHub, a
+temporary SQLite database, the agents on the scripted model (realistic sizes: each phase writes
+three files of about 100-300 lines; usage with tokens ~ characters / 4 and provider prompt
+caching simulated). The repository starts with a small service on `main` (`tests.basefiles`),
+the options file allows 24 phases and starts without `/approve`, and every phase is revised
+once: its first review fails, the developer's revision passes the second.
+
+Three runs per size, each on a fresh fake GitHub and a fresh database:
+- the project: tokens from the app's cost ledger (what `/cost` shows), input tokens per phase
+  (the calls of a phase: files, PR text, two reviews, the revision), and the share of the
+  prompts in the stable prefix (`system` text, byte-identical across a project's calls);
+- the same issue again with the first run's response cache and nothing else (the app's rows
+  gone): every step's inputs are the same, so the target is no model call;
+- the same again, where a writer comments `/retry phase-<middle>` on the issue while that
+  phase's pull request waits for CI: every model call of this run is the retry's, and it
+  saves the rest of what the project cost.
 
     python bench/llm_cost.py          # last line: one JSON object with the headline figures
 """
@@ -15,154 +26,193 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import platform
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx2
-from sqlalchemy import create_engine
-from sqlmodel import SQLModel
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.scriptedmodel
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 
 import storage.schema  # noqa: F401  (every table on the metadata)
-from agents.runtime import build_runtime
-from storage import cache
-from storage.cache_keys import phase_code_key
-from storage.db import make_engine, make_sessionmaker, sync_url, transaction
+from storage.ledger import LLMCall
+from storage.projects import ProjectStatus
+from storage.states import PhaseState
+from tests.database import create_schema
+from tests.projectworld import OneRevision, World, copy_cache, model_rows, open_world, prompt_tokens
 from tests.scriptedmodel import ScriptedModel
-from tests.scriptedmodel.driver import run_project
-from tests.scriptedmodel.project import ScriptedProject
-from tests.scriptedmodel.runtime import agent_settings
-from tests.scriptedmodel.wire import Tokens
 
 SIZES = (3, 6, 12, 24)
-PHASE_STEPS = {"developer.phase_files", "validator.review", "git.pr_text"}
 
 
 @dataclass
 class Spend:
+    """Model calls of one run, from the ledger; prompt sizes from the model's requests."""
+
     calls: int = 0
     input: int = 0  # whole prompts: uncached + cached + cache writes
     cached: int = 0
     output: int = 0
+    phase_input: int = 0  # of the calls inside a phase
     stable_chars: int = 0
     prompt_chars: int = 0
-    phase_input: int = 0
+    steps: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> int:
         return self.input + self.output
 
 
-def _usage(response: dict[str, Any]) -> Tokens:
-    """The answer's usage on the wire, with OpenAI's cached tokens taken out of its input."""
-    usage = response["usage"]
-    if "prompt_tokens" in usage:
-        cached = usage["prompt_tokens_details"]["cached_tokens"]
-        return Tokens(usage["prompt_tokens"] - cached, cached, 0, usage["completion_tokens"])
-    return Tokens(
-        usage["input_tokens"],
-        usage["cache_read_input_tokens"],
-        usage["cache_creation_input_tokens"],
-        usage["output_tokens"],
+def spend_of(rows: list[LLMCall], model: ScriptedModel) -> Spend:
+    calls = model_rows(rows)
+    # The ledger counts every model call, the scripted model every request it answered.
+    assert len(calls) == len(model.requests), (len(calls), len(model.requests))
+    return Spend(
+        calls=len(calls),
+        input=sum(prompt_tokens(row) for row in calls),
+        cached=sum(row.cached_input_tokens for row in calls),
+        output=sum(row.output_tokens for row in calls),
+        phase_input=sum(prompt_tokens(row) for row in calls if row.phase is not None),
+        stable_chars=sum(len(request.system) for request in model.requests),
+        prompt_chars=sum(len(request.text) for request in model.requests),
+        steps=tuple(sorted({f"{row.step}@{row.phase}" for row in calls})),
     )
 
 
-def spend_since(model: ScriptedModel, start: int) -> Spend:
-    spend = Spend()
-    for request, response in zip(model.requests[start:], model.responses[start:], strict=True):
-        usage = _usage(response)
-        prompt = usage.uncached + usage.cached + usage.written
-        spend.calls += 1
-        spend.input += prompt
-        spend.cached += usage.cached
-        spend.output += usage.output
-        spend.stable_chars += len(request.system)
-        spend.prompt_chars += len(request.text)
-        if request.step in PHASE_STEPS:
-            spend.phase_input += prompt
-    return spend
+async def finished(world: World) -> None:
+    project = await world.project()
+    assert project.status is ProjectStatus.DONE, (project.status, project.error)
+    assert all(phase.state is PhaseState.MERGED for phase in await world.phases())
 
 
-def create_database(directory: str) -> str:
-    url = f"sqlite:///{directory}/bench.db"
-    engine = create_engine(sync_url(url))
-    SQLModel.metadata.create_all(engine)
-    engine.dispose()
-    return url
+@dataclass(frozen=True)
+class Row:
+    phases: int
+    full: Spend
+    rerun: Spend
+    retry: Spend
+    retry_phase: int
+
+    @property
+    def input_per_phase(self) -> int:
+        return round(self.full.phase_input / self.phases)
+
+    @property
+    def stable_share(self) -> float:
+        return round(self.full.stable_chars / self.full.prompt_chars, 3)
+
+    @property
+    def provider_cached_share(self) -> float:
+        return round(self.full.cached / self.full.input, 3)
+
+    @property
+    def retry_saved(self) -> int:
+        return self.full.tokens - self.retry.tokens
+
+    @property
+    def retry_saved_share(self) -> float:
+        return round(self.retry_saved / self.full.tokens, 3)
 
 
-async def measure(phases: int) -> dict[str, float]:
-    # Default roles; rate limits raised, since the scripted model answers at once and the
-    # benchmark counts tokens, not minutes.
-    limits = {
-        f"{p}_requests_per_{w}": 10**6 for p in ("openai", "anthropic") for w in ("minute", "hour")
-    }
-    settings = agent_settings(None, **limits)
-    with tempfile.TemporaryDirectory() as directory:
-        engine = make_engine(create_database(directory))
-        model = ScriptedModel()
-        ScriptedProject(phases=phases).install(model)
-        async with httpx2.AsyncClient(transport=model.transport) as http:
-            rt = build_runtime(settings, make_sessionmaker(engine), http_client=http)
-            await run_project(rt, 1)
-            full = spend_since(model, 0)
-            mark = len(model.requests)
-            await run_project(rt, 1)
-            rerun = spend_since(model, mark)
-            async with transaction(rt.sessions) as session:
-                await cache.invalidate(session, project_id=1, key=phase_code_key(phases // 2 + 1))
-            mark = len(model.requests)
-            await run_project(rt, 1)
-            retry = spend_since(model, mark)
-            retried = sorted({str(r.step) for r in model.requests[mark:]})
-        await engine.dispose()
-    per_phase = full.phase_input / phases
-    row = {
-        "phases": phases,
-        "calls": full.calls,
-        "input_tokens": full.input,
-        "output_tokens": full.output,
-        "input_tokens_per_phase": round(per_phase),
-        "stable_prefix_share": round(full.stable_chars / full.prompt_chars, 3),
-        "provider_cached_share": round(full.cached / full.input, 3),
-        "rerun_model_calls": rerun.calls,
-        "rerun_tokens": rerun.tokens,
-        "retry_one_phase_calls": retry.calls,
-        "retry_one_phase_tokens": retry.tokens,
-        "retry_one_phase_savings": round(1 - retry.tokens / full.tokens, 3),
-    }
+async def measure(phases: int, directory: Path) -> Row:
+    urls = []
+    for name in ("first", "rerun", "retry"):
+        urls.append(f"sqlite+aiosqlite:///{directory / f'{phases}-{name}.db'}")
+        create_schema(urls[-1])
+    middle = phases // 2 + 1
+    async with open_world(directory, urls[0], OneRevision(phases=phases)) as first:
+        await first.start()
+        await finished(first)
+        full = spend_of(await first.ledger(), first.model)
+        async with open_world(directory, urls[1], OneRevision(phases=phases)) as rerun:
+            await copy_cache(first.sessions, rerun.sessions)
+            await rerun.start()
+            await finished(rerun)
+            again = spend_of(await rerun.ledger(), rerun.model)
+        async with open_world(directory, urls[2], OneRevision(phases=phases)) as retried:
+            await copy_cache(first.sessions, retried.sessions)
+
+            async def waits_for_ci() -> bool:
+                phase = next((p for p in await retried.phases() if p.number == middle), None)
+                return phase is not None and phase.state is PhaseState.WAITING_CI
+
+            # The middle phase was reviewed (twice: it was revised) and its CI is running
+            # when a writer asks for it to be written again.
+            await retried.label_issue()
+            await retried.run_until(waits_for_ci)
+            await retried.comment(f"/retry phase-{middle}")
+            await finished(retried)
+            retry = spend_of(await retried.ledger(), retried.model)
+    return Row(phases, full, again, retry, middle)
+
+
+def report(row: Row, seconds: float) -> None:
+    full, retry = row.full, row.retry
     print(
-        f"{phases:>3} phases: {full.calls} calls, {full.input:,} in / {full.output:,} out tokens; "
-        f"{round(per_phase):,} input tokens per phase; stable prefix "
-        f"{row['stable_prefix_share']:.0%} of input ({row['provider_cached_share']:.0%} read "
-        f"from the provider cache); rerun {rerun.calls} calls / {rerun.tokens} tokens; "
-        f"retry of phase {phases // 2 + 1}: {retry.calls} calls ({', '.join(retried)}), "
-        f"{retry.tokens:,} tokens, {row['retry_one_phase_savings']:.1%} saved"
+        f"{row.phases:>3} phases: {full.calls} model calls, {full.input:,} in / "
+        f"{full.output:,} out tokens; {row.input_per_phase:,} input tokens per phase; stable "
+        f"prefix {row.stable_share:.0%} of the prompts ({row.provider_cached_share:.0%} of "
+        f"input read from the provider cache); the same issue with the cache: "
+        f"{row.rerun.calls} model calls; /retry phase-{row.retry_phase}: {retry.calls} calls "
+        f"({', '.join(retry.steps)}), {retry.tokens:,} tokens, {row.retry_saved:,} "
+        f"({row.retry_saved_share:.1%}) of the project's saved [{seconds:.0f} s]",
+        flush=True,
     )
-    return row
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            names = [
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            ]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}"
+
+
+def table(rows: list[Row]) -> None:
+    print(
+        "| phases | model calls | input tokens | output tokens | input tokens per phase "
+        "| stable prefix | read from the provider cache | the same issue again: model calls "
+        "| /retry of the middle phase: calls, tokens, saved |"
+    )
+    print("|" + " --- |" * 9)
+    for row in rows:
+        full, retry = row.full, row.retry
+        print(
+            f"| {row.phases} | {full.calls} | {full.input:,} | {full.output:,} "
+            f"| {row.input_per_phase:,} | {row.stable_share:.0%} "
+            f"| {row.provider_cached_share:.0%} | {row.rerun.calls} "
+            f"| {retry.calls}, {retry.tokens:,}, {row.retry_saved:,} "
+            f"({row.retry_saved_share:.1%}) |"
+        )
 
 
 async def main() -> None:
-    rows = {phases: await measure(phases) for phases in SIZES}
-    per_phase = {str(p): rows[p]["input_tokens_per_phase"] for p in SIZES}
-    total_stable = sum(rows[p]["stable_prefix_share"] * rows[p]["input_tokens"] for p in SIZES)
+    print(f"machine: {machine()}", flush=True)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for phases in SIZES:
+            started = time.perf_counter()
+            rows.append(await measure(phases, Path(tmp)))
+            report(rows[-1], time.perf_counter() - started)
+    table(rows)
+    by_size = {row.phases: row for row in rows}
     summary = {
-        "input_tokens_per_phase": per_phase,
-        "growth_24_vs_3": round(
-            rows[24]["input_tokens_per_phase"] / rows[3]["input_tokens_per_phase"], 2
-        ),
-        "stable_prefix_share": round(total_stable / sum(rows[p]["input_tokens"] for p in SIZES), 3),
-        "rerun_model_calls": sum(int(rows[p]["rerun_model_calls"]) for p in SIZES),
-        # The headline is the largest project; with 3 phases one phase is a third of all the
-        # phase work, so no cache can save 90% of a full run there (see the by-size figures).
-        "retry_one_phase_savings": rows[SIZES[-1]]["retry_one_phase_savings"],
-        "retry_one_phase_savings_by_size": {
-            str(p): rows[p]["retry_one_phase_savings"] for p in SIZES
-        },
+        "input_tokens_per_phase": {str(r.phases): r.input_per_phase for r in rows},
+        "growth_24_vs_3": round(by_size[24].input_per_phase / by_size[3].input_per_phase, 2),
+        "stable_prefix_share": {str(r.phases): r.stable_share for r in rows},
+        "provider_cached_share": {str(r.phases): r.provider_cached_share for r in rows},
+        "rerun_model_calls": {str(r.phases): r.rerun.calls for r in rows},
+        "retry_model_calls": {str(r.phases): r.retry.calls for r in rows},
+        "retry_tokens": {str(r.phases): r.retry.tokens for r in rows},
+        "retry_tokens_saved": {str(r.phases): r.retry_saved for r in rows},
+        "retry_saved_share": {str(r.phases): r.retry_saved_share for r in rows},
     }
     print(json.dumps(summary))
 

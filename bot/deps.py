@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from agents.runtime import AgentRuntime, build_runtime
 from agents.settings import AgentSettings
 from bot.github.client import GitHubApp
 from bot.github.permissions import PermissionCache
+from bot.github.ratelimit import Sleep
 from bot.settings import Settings
 from bot.trigger import TriggerLabels
 from storage.db import SessionMaker
@@ -37,7 +39,9 @@ def secret_values(settings: Settings) -> tuple[str, ...]:
     return tuple(value.get_secret_value() for value in values if value is not None)
 
 
-def build_github_app(settings: Settings, http: httpx2.AsyncClient) -> GitHubApp:
+def build_github_app(
+    settings: Settings, http: httpx2.AsyncClient, *, sleep: Sleep = asyncio.sleep
+) -> GitHubApp:
     if settings.github_app_id is None:
         raise ValueError("GitHub App credentials are not configured")
     return GitHubApp(
@@ -47,6 +51,7 @@ def build_github_app(settings: Settings, http: httpx2.AsyncClient) -> GitHubApp:
         api_url=settings.github_api_url,
         api_version=settings.github_api_version,
         mutation_spacing=settings.github_mutation_spacing,
+        sleep=sleep,
     )
 
 

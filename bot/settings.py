@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=4, ge=1, le=64)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     job_lease_seconds: int = Field(default=300, ge=5)
-    job_max_attempts: int = Field(default=5, ge=1)
+    # How long a job keeps being retried while GitHub answers it with transient errors (5xx,
+    # timeouts, dropped connections, rate limits) before it is dead (bot/queue/failures.py).
+    job_transient_budget_seconds: int = Field(default=3600, ge=0)
     # Days kept before the hourly prune deletes them; 0 keeps them for good (storage/retention.py).
     retain_deliveries_days: int = Field(default=30, ge=0)
     retain_jobs_days: int = Field(default=30, ge=0)

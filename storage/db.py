@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.types import dump_json
+
 SessionMaker = async_sessionmaker[AsyncSession]
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
@@ -145,20 +147,44 @@ def _begin_immediate(conn: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is
     # locked" when another connection wrote in between (WAL snapshots cannot be upgraded);
     # taking the write lock at BEGIN makes it wait its turn under busy_timeout instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Sent straight to aiosqlite: one round trip to its thread, where `exec_driver_sql`
+    # takes three (cursor, execute, close), and every transaction begins here.
+    conn.connection.dbapi_connection.run_async(
+        lambda driver: driver.execute_fetchall("BEGIN IMMEDIATE")
+    )
+
+
+def _reset_sqlite(dbapi_connection: Any, _record: Any, state: Any) -> None:
+    # The pool's default reset is a ROLLBACK on every return, a round trip to aiosqlite's
+    # thread even after a commit (the usual case); SQLite knows whether a transaction is
+    # open, so only a connection returned inside one is rolled back. Not while the pool
+    # discards a connection outside the event loop (`asyncio_safe`): no more than the default.
+    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for `url` (any accepted form of DATABASE_URL)."""
     target = async_url(url)
     if is_postgres(url):
-        return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10)
+        return create_async_engine(
+            target, echo=echo, pool_pre_ping=True, pool_size=10, json_serializer=dump_json
+        )
     # SQLite has one writer at a time. Within a process, one pooled connection makes callers
     # queue on an asyncio wait rather than on SQLite's busy handler, whose sleeps grow to
     # 100 ms and set the webhook endpoint's p99; other processes still wait on busy_timeout.
-    engine = create_async_engine(target, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+    engine = create_async_engine(
+        target,
+        echo=echo,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        json_serializer=dump_json,
+        pool_reset_on_return=None,  # _reset_sqlite instead
+    )
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
+    event.listen(engine.sync_engine.pool, "reset", _reset_sqlite)
     return engine
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.types import JSONType, UTCDateTime, utcnow
+from storage.types import JSONType, RawJSON, UTCDateTime, utcnow
 from storage.upsert import insert_ignore, insert_ignore_many
 
 EVENT_LIMIT = 64
@@ -58,19 +58,29 @@ def describe(payload: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NewDelivery:
+    """A delivery to store. `raw`, when given, is the JSON text `payload` was parsed from (the
+    body as GitHub sent it): stored as it is, so the payload is never serialised again."""
+
     delivery_id: str
     event: str
     payload: dict[str, Any]
+    raw: str | None = field(default=None, repr=False)
+
+    def stored_payload(self) -> dict[str, Any] | RawJSON:
+        return RawJSON(self.raw) if self.raw is not None else self.payload
 
     def row(self, now: datetime) -> dict[str, Any]:
         return {
             "id": self.delivery_id,
             "event": self.event,
-            "payload": self.payload,
+            "payload": self.stored_payload(),
             "status": DeliveryStatus.RECEIVED,
             "received_at": now,
             **describe(self.payload),
         }
+
+    def body_text(self) -> str:
+        return self.raw if self.raw is not None else json.dumps(self.payload)
 
     def unstored_row(self, now: datetime, reason: str) -> dict[str, Any]:
         """A failed row for a delivery the database refused as sent: the payload kept as one
@@ -79,7 +89,7 @@ class NewDelivery:
         return {
             "id": self.delivery_id,
             "event": self.event[:EVENT_LIMIT],
-            "payload": {"unstored_body": json.dumps(self.payload)},
+            "payload": {"unstored_body": self.body_text()},
             "status": DeliveryStatus.FAILED,
             "note": f"not stored as sent: {reason}"[:NOTE_LIMIT],
             "received_at": now,

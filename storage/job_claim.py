@@ -1,8 +1,9 @@
 """Claiming a job: the oldest runnable one whose project has no other job under a live lease.
 
 Runnable means queued and due, or running under an expired lease (its worker died) with
-attempts left: every claim counts as an attempt, so a job that kills or hangs its worker each
-time is not claimed after its last one (`storage.jobs.bury_abandoned` makes it dead).
+attempts left: every claim counts as an attempt (unless it ended on a transient error, see
+`counted`), so a job that kills or hangs its worker each time is not claimed after its last
+one (`storage.jobs.bury_abandoned` makes it dead).
 
 SQLite serialises writers, so one `UPDATE … WHERE id = (SELECT …) RETURNING` both finds and
 takes the job atomically, project check included.
@@ -49,6 +50,12 @@ def _busy(project_id: Any, job_id: Any, now: datetime) -> ColumnElement[bool]:
     )
 
 
+def counted(jobs: Any) -> ColumnElement[int]:
+    """Attempts that count against `max_attempts`: those not ended by a transient error."""
+    difference: ColumnElement[int] = jobs.c.attempts - jobs.c.transient_attempts
+    return difference
+
+
 def abandoned(jobs: Any, now: datetime) -> ColumnElement[bool]:
     """Running under an expired lease: its worker died, or hung past the lease."""
     return and_(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires_at < now)
@@ -56,12 +63,12 @@ def abandoned(jobs: Any, now: datetime) -> ColumnElement[bool]:
 
 def exhausted(jobs: Any, now: datetime) -> ColumnElement[bool]:
     """Abandoned during its last attempt: never to be claimed again."""
-    return and_(abandoned(jobs, now), jobs.c.attempts >= jobs.c.max_attempts)
+    return and_(abandoned(jobs, now), counted(jobs) >= jobs.c.max_attempts)
 
 
 def _runnable(jobs: Any, now: datetime) -> ColumnElement[bool]:
     queued = and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
-    retried = and_(abandoned(jobs, now), jobs.c.attempts < jobs.c.max_attempts)
+    retried = and_(abandoned(jobs, now), counted(jobs) < jobs.c.max_attempts)
     return or_(queued, retried)
 
 

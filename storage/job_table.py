@@ -14,6 +14,14 @@ from storage.types import JSONType, UTCDateTime, utcnow
 ERROR_LIMIT = 4000
 
 
+class Retry(StrEnum):
+    """How the queue treats a failed attempt."""
+
+    COUNTED = "counted"  # uses an attempt: requeued with backoff, `dead` after `max_attempts`
+    TRANSIENT = "transient"  # requeued with backoff until the time budget is spent
+    NEVER = "never"  # `dead` at once: trying again would get the same answer
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -38,8 +46,15 @@ class Job(SQLModel, table=True):
     kind: str = Field(max_length=64, index=True)
     args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_STATUS_TYPE, index=True)
-    attempts: int = 0
-    max_attempts: int = 5
+    attempts: int = 0  # claims so far, each one an attempt
+    max_attempts: int = 5  # counted attempts (those not ended by a transient error) allowed
+    # Attempts that ended on a transient error (GitHub's 5xx, a dropped connection, a rate
+    # limit): they do not count against `max_attempts`; `transient_since` bounds them in time.
+    transient_attempts: int = 0
+    # When this job's current run of transient failures began (None: it is in none). The queue
+    # retries such a job until the run has lasted the transient budget (JOB_TRANSIENT_BUDGET_
+    # SECONDS), and the status comment and /health say it waits on GitHub meanwhile.
+    transient_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     run_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     lease_owner: str | None = Field(default=None, max_length=255)
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,10 +1,17 @@
 """The durable job queue: jobs in a table, claimed with a lease, retried with backoff.
 
 A job is `queued` until a worker claims it (`running`, with a lease that the worker renews);
-it ends `done`, `dead` (after `max_attempts` failures, error kept) or `cancelled`. A worker that
-dies leaves its lease to expire, and the job is claimed again: so every job must be idempotent.
-Every claim is an attempt: a job whose worker died during its last one is made dead
-(`bury_abandoned`) rather than claimed forever.
+it ends `done`, `dead` or `cancelled`. A worker that dies leaves its lease to expire, and the
+job is claimed again: so every job must be idempotent. Every claim is an attempt: a job whose
+worker died during its last one is made dead (`bury_abandoned`) rather than claimed forever.
+
+How a failed attempt is retried depends on the failure (`Retry`, which the worker chooses):
+- counted: requeued with backoff, `dead` once `max_attempts` attempts have failed;
+- transient (GitHub's 5xx, a dropped connection, a rate limit): requeued with backoff without
+  using up an attempt, for as long as the job's run of transient failures (`transient_since`)
+  is shorter than the time budget; then `dead`, saying how long GitHub kept failing;
+- never: `dead` at once.
+The last error is kept in every case.
 Jobs with the same `project_id` never run at the same time (`storage/job_claim.py`).
 
 All times come from the caller's clock (`now=`, default the current UTC time), so workers on
@@ -20,13 +27,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import SessionMaker, transaction
 from storage.job_claim import claim_next, exhausted
-from storage.job_table import ERROR_LIMIT, Job, JobStatus
+from storage.job_signal import jobs_added
+from storage.job_table import ERROR_LIMIT, Job, JobStatus, Retry
 from storage.types import utcnow
 from storage.upsert import insert_ignore_many
 
@@ -34,21 +43,32 @@ __all__ = [
     "Job",
     "JobStatus",
     "NewJob",
+    "Retry",
     "backoff",
     "bury_abandoned",
     "claim",
     "complete",
+    "counted_attempts",
     "counts",
     "enqueue",
     "enqueue_many",
     "fail",
+    "load_job",
     "renew_lease",
     "retry_later",
+    "waiting_on_github",
 ]
 
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = timedelta(hours=1)
 BACKOFF_JITTER = 0.1
+# Transient failures are retried more often than the counted kind: GitHub is back in minutes.
+TRANSIENT_BACKOFF_CAP = timedelta(minutes=5)
+TRANSIENT_BUDGET = timedelta(hours=1)
+OUT_OF_TIME = (
+    "GitHub kept answering with errors for {lasted}, past the retry budget of {budget} "
+    "(JOB_TRANSIENT_BUDGET_SECONDS); the last one: {error}"
+)
 ABANDONED = (
     "its worker stopped during attempt {attempts} of {max_attempts} (killed, or hung past "
     "its lease), so it is not run again"
@@ -98,6 +118,8 @@ async def enqueue(session: AsyncSession, job: NewJob) -> Job | None:
     )
     result = await session.exec(statement)
     added: Job | None = result.scalars().one_or_none()
+    if added is not None:
+        await jobs_added(session)
     return added
 
 
@@ -107,6 +129,8 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> int:
     now = utcnow()
     rows = [job.row(now) for job in jobs]
     inserted = await insert_ignore_many(session, Job, rows, conflict=["dedupe_key"], returning="id")
+    if inserted:
+        await jobs_added(session)
     return len(inserted)
 
 
@@ -174,27 +198,63 @@ def backoff(
     return min(timedelta(seconds=seconds), cap)
 
 
+def counted_attempts(job: Job) -> int:
+    """The attempts that count against `max_attempts`: those not ended by a transient error."""
+    return job.attempts - job.transient_attempts
+
+
+def span(delta: timedelta) -> str:
+    """`45 s`, `61 min`, `2 h 5 min`: a duration for people."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, minutes = divmod(seconds // 60, 60)
+    if hours == 0:
+        return f"{minutes} min"
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
 async def fail(
     sessions: SessionMaker,
     *,
     job_id: int,
     worker_id: str,
     error: str,
+    retry: Retry = Retry.COUNTED,
+    transient_budget: timedelta = TRANSIENT_BUDGET,
+    not_before: timedelta | None = None,
     now: datetime | None = None,
     backoff_base: float = BACKOFF_BASE,
     backoff_cap: timedelta = BACKOFF_CAP,
 ) -> JobStatus:
-    """Requeues the job with backoff, or makes it dead after its last attempt.
+    """Requeues the job with backoff (at least `not_before`), or makes it dead: at once for
+    `Retry.NEVER`, after its last counted attempt, or once its transient failures have lasted
+    `transient_budget`.
 
     Returns the new status; when this worker no longer holds the job nothing changes and the
     job's current status is returned.
     """
     now = now or utcnow()
-    job = await _load(sessions, job_id)
+    job = await load_job(sessions, job_id)
     values: dict[str, Any] = {"last_error": error[:ERROR_LIMIT], "updated_at": now}
     values |= {"lease_owner": None, "lease_expires_at": None}
-    if job.attempts < job.max_attempts:
-        delay = backoff(job.attempts, base=backoff_base, cap=backoff_cap)
+    delay: timedelta | None = None
+    if retry is Retry.TRANSIENT:
+        since = job.transient_since or now
+        values |= {"transient_attempts": job.transient_attempts + 1, "transient_since": since}
+        if now - since < transient_budget:
+            cap = TRANSIENT_BACKOFF_CAP
+            delay = backoff(job.transient_attempts + 1, base=backoff_base, cap=cap)
+        else:
+            lasted, budget = span(now - since), span(transient_budget)
+            reason = OUT_OF_TIME.format(lasted=lasted, budget=budget, error=error)
+            values["last_error"] = reason[:ERROR_LIMIT]
+    else:
+        values["transient_since"] = None  # a failure of another kind ends a run of transient ones
+        if retry is Retry.COUNTED and counted_attempts(job) < job.max_attempts:
+            delay = backoff(counted_attempts(job), base=backoff_base, cap=backoff_cap)
+    if delay is not None:
+        delay = max(delay, not_before or timedelta(0))
         values |= {"status": JobStatus.QUEUED, "run_after": now + delay}
     else:
         values |= {"status": JobStatus.DEAD, "finished_at": now}
@@ -208,7 +268,7 @@ async def fail(
         changed = (await session.exec(statement)).rowcount
     if changed:
         return JobStatus(values["status"])
-    return (await _load(sessions, job_id)).status
+    return (await load_job(sessions, job_id)).status
 
 
 async def bury_abandoned(
@@ -218,13 +278,13 @@ async def bury_abandoned(
     attempt, saying so in `last_error`; returns those this call buried (of several workers
     sweeping at once, each job goes to one)."""
     now = now or utcnow()
-    found = select(Job.id, Job.attempts, Job.max_attempts, Job.last_error).where(
-        exhausted(_JOBS, now)
-    )
+    columns = ("id", "attempts", "transient_attempts", "max_attempts", "last_error")
+    # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+    found = sa_select(*(_JOBS.c[name] for name in columns)).where(exhausted(_JOBS, now))
     if kinds is not None:
         found = found.where(col(Job.kind).in_(sorted(kinds)))
     async with transaction(sessions) as session:
-        rows = (await session.exec(found)).all()
+        rows = (await session.exec(found)).all()  # type: ignore[call-overload]
         buried = [await _bury(session, *row, now=now) for row in rows]
     return [job for job in buried if job is not None]
 
@@ -233,12 +293,13 @@ async def _bury(
     session: AsyncSession,
     job_id: int | None,
     attempts: int,
+    transient_attempts: int,
     max_attempts: int,
     before: str | None,
     *,
     now: datetime,
 ) -> Job | None:
-    reason = ABANDONED.format(attempts=attempts, max_attempts=max_attempts)
+    reason = ABANDONED.format(attempts=attempts - transient_attempts, max_attempts=max_attempts)
     if before:  # what an earlier attempt raised may say more than the death does
         reason = f"{reason}; before that: {before}"
     statement = (
@@ -259,7 +320,7 @@ async def _bury(
     return job
 
 
-async def _load(sessions: SessionMaker, job_id: int) -> Job:
+async def load_job(sessions: SessionMaker, job_id: int) -> Job:
     async with sessions() as session:
         job = await session.get(Job, job_id)
     if job is None:
@@ -312,6 +373,18 @@ async def renew_lease(
     )
     async with transaction(sessions) as session:
         return bool((await session.exec(statement)).rowcount)
+
+
+async def waiting_on_github(session: AsyncSession, *, project_id: int | None = None) -> int:
+    """Jobs (of the project, when given) in a run of transient failures, not yet over: GitHub
+    is failing them and the queue keeps trying."""
+    statement = select(func.count()).where(
+        col(Job.transient_since).is_not(None),
+        col(Job.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+    )
+    if project_id is not None:
+        statement = statement.where(col(Job.project_id) == project_id)
+    return int((await session.exec(statement)).one())
 
 
 async def counts(session: AsyncSession) -> dict[JobStatus, int]:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite_insert import insert_ignore_rows, plan_for
 from storage.types import utcnow
 
 
@@ -34,10 +35,18 @@ async def insert_ignore_many(
     """Inserts `rows` in one statement, skipping those that clash on `conflict`.
 
     Returns the `returning` column of the rows actually inserted. RETURNING, not rowcount:
-    psycopg's async cursor reports -1 for a skipped insert.
+    psycopg's async cursor reports -1 for a skipped insert. On SQLite the statement goes to
+    the driver in one round trip (`storage/sqlite_insert.py`), when the rows share their keys.
     """
     if not rows:
         return []
+    table = model.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        keys = tuple(rows[0])
+        plan = plan_for(table, connection.dialect, keys, tuple(conflict), returning)
+        if plan is not None and all(tuple(row) == keys for row in rows):
+            return await insert_ignore_rows(connection, plan, rows)
     insert = _insert(session, model)
     statement = insert.on_conflict_do_nothing(index_elements=list(conflict)).returning(
         insert.table.c[returning]

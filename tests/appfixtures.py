@@ -10,6 +10,7 @@ import pytest
 
 from agents.runtime import AgentRuntime, build_runtime
 from bot.deps import secret_values
+from bot.github.ratelimit import Sleep
 from bot.settings import Settings
 from storage.db import SessionMaker
 from tests.apphelpers import RunningApp, running_app
@@ -36,12 +37,26 @@ def app_settings(fake_github: FakeGitHub, database_url: str, tmp_path: Path) -> 
     return settings_for(fake_github, database_url, tmp_path / ".env")
 
 
+def recorder(sleeps: list[float]) -> Sleep:
+    """A `sleep` that notes how long it was asked to wait, and returns at once."""
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    return sleep
+
+
 @pytest.fixture
-async def app(app_settings: Settings, fake_github: FakeGitHub) -> AsyncIterator[RunningApp]:
-    """The app without agents: the workflow's jobs wait in the queue (see `workflow_app`)."""
+async def app(
+    app_settings: Settings, fake_github: FakeGitHub, github_sleeps: list[float]
+) -> AsyncIterator[RunningApp]:
+    """The app without agents: the workflow's jobs wait in the queue (see `workflow_app`).
+    The GitHub client's waits are recorded in `github_sleeps`, not waited."""
     async with (
         fake_github.client() as http,
-        running_app(app_settings, http, workflow=False) as running,
+        running_app(
+            app_settings, http, workflow=False, github_sleep=recorder(github_sleeps)
+        ) as running,
     ):
         yield running
 
@@ -85,15 +100,18 @@ async def workflow_app(
     fake_github: FakeGitHub,
     model_http: httpx2.AsyncClient,
     clock: FakeClock,
+    github_sleeps: list[float],
 ) -> AsyncIterator[RunningApp]:
     """The app on the fake GitHub, its agents on the scripted model (`scripted_model`). The
     repository has GitHub Actions CI that passes at once, as most do; a test marked `no_ci`
-    gets a repository without any."""
+    gets a repository without any. The GitHub client's waits (rate limits, retries) are
+    recorded in `github_sleeps`, not waited."""
     if request.node.get_closest_marker("no_ci") is None:
         fake_github.enable_ci()
     factory = scripted_agents(model_http, clock)
+    sleep = recorder(github_sleeps)
     async with (
         fake_github.client() as http,
-        running_app(app_settings, http, agent_factory=factory) as running,
+        running_app(app_settings, http, agent_factory=factory, github_sleep=sleep) as running,
     ):
         yield running

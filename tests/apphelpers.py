@@ -7,6 +7,7 @@ step's effects deterministically.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -14,12 +15,14 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx2
 from starlette.applications import Starlette
 
 from bot.deps import AgentFactory, build_agents
+from bot.github.ratelimit import Sleep
 from bot.queue.jobs import build_registry
 from bot.queue.worker import Worker
 from bot.settings import Settings
@@ -68,7 +71,14 @@ class RunningApp:
     def worker(self) -> Worker:
         assert self.runtime.deps is not None
         registry = build_registry(workflow=self.workflow)
-        return Worker(self.runtime.sessions, registry, self.runtime.deps, lease_seconds=30)
+        budget = timedelta(seconds=self.settings.job_transient_budget_seconds)
+        return Worker(
+            self.runtime.sessions,
+            registry,
+            self.runtime.deps,
+            lease_seconds=30,
+            transient_budget=budget,
+        )
 
     async def drain(self) -> int:
         return await self.worker().drain()
@@ -99,8 +109,9 @@ async def running_app(
     *,
     agent_factory: AgentFactory = build_agents,
     workflow: bool = True,
+    github_sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[RunningApp]:
-    app = create_app(settings, http=http, agent_factory=agent_factory)
+    app = create_app(settings, http=http, agent_factory=agent_factory, github_sleep=github_sleep)
     async with app.router.lifespan_context(app):
         transport = httpx2.ASGITransport(app=app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as client:

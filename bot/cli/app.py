@@ -6,10 +6,10 @@ import argparse
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from typing import Any
 
 import httpx2
-import uvicorn
 
 from bot.cli.database import migrate, require_schema, run_with_sessions
 from bot.cli.doctor import run_doctor
@@ -17,12 +17,13 @@ from bot.deps import Deps, build_agents, build_github_app, secret_values
 from bot.logs import configure_logging
 from bot.preflight import app_problems, preflight, preflight_server, require
 from bot.queue.dispatch import run_delivery, stored_delivery
+from bot.queue.doorbell import Doorbell
 from bot.queue.jobs import build_registry
 from bot.queue.maintenance import schedule_periodic
 from bot.queue.worker import Worker
 from bot.settings import Settings, load_settings
 from bot.web.app import create_app
-from bot.web.server import Server
+from bot.web.server import Server, uvicorn_config
 from storage.db import SessionMaker, make_engine, make_sessionmaker
 from storage.deliveries import Delivery, recent_deliveries
 from storage.migrate import head_revision
@@ -49,7 +50,7 @@ def _serve(*, with_worker: bool) -> int:
         if settings.auto_migrate:
             _migrate(settings)  # logged as it goes: a long migration shows its progress
         app = create_app(settings, with_worker=with_worker)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None)
+        config = uvicorn_config(app, settings.host, settings.port)
         log.info("listening on http://%s:%d", settings.host, settings.port)
         Server(config, app).run(sockets=[listener])  # says where setup mode is, once bound
     return 0
@@ -81,6 +82,8 @@ async def _run_worker(settings: Settings) -> None:
             concurrency=settings.worker_concurrency,
             lease_seconds=settings.job_lease_seconds,
             poll_seconds=settings.worker_poll_seconds,
+            transient_budget=timedelta(seconds=settings.job_transient_budget_seconds),
+            doorbell=Doorbell(settings.database_url),
             on_beat=lambda: schedule_periodic(sessions),
         )
         await worker.run(stop)

@@ -16,12 +16,13 @@ from bot.commands.intake import post_reply
 from bot.commands.parse import Command
 from bot.commands.table import canonical, may_run, refusal, reply_body, spec_for
 from bot.deps import Deps
+from bot.queue.failures import classify
 from bot.queue.worker import describe_error
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import open_flow
 from storage.audit import AuditEntry, AuditEntryCreate, Outcome, comment_entries, record_command
 from storage.db import transaction
-from storage.jobs import Job
+from storage.jobs import Job, Retry, counted_attempts
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ async def _execute(ctx: Context, spec: Spec, command: Command, job: Job) -> Answ
     try:
         return await spec.fn(ctx, command)
     except Exception as exc:
-        if job.attempts < job.max_attempts:
+        retry = classify(exc).retry
+        if retry is Retry.TRANSIENT or (
+            retry is Retry.COUNTED and counted_attempts(job) < job.max_attempts
+        ):
             raise  # the job is retried; commands already audited are not run again
         log.exception("command /%s failed for good", command.name)
         error = describe_error(exc)

@@ -2,10 +2,12 @@
 
 `GitHubClient` adds what gidgethub leaves to its users: the `X-GitHub-Api-Version` header on
 every request, waiting out 429s and secondary-limit 403s (gidgethub raises `RateLimitExceeded`
-only for a 403 with nothing remaining), and spacing mutating requests of one installation, as
-GitHub asks. Retries go through gidgethub's own hooks (`manage_rate_limit`, before each attempt,
-and `handle_rate_limit_error`, after a failed one), so conditional-request caching and response
-parsing stay gidgethub's.
+only for a 403 with nothing remaining), repeating requests safe to repeat on GitHub's 5xx and
+dropped connections (`bot.github.retry`; never a POST), and spacing mutating requests of one
+installation, as GitHub asks. Rate-limit retries go through gidgethub's own hooks
+(`manage_rate_limit`, before each attempt, and `handle_rate_limit_error`, after a failed one);
+transient-failure retries wrap the raw exchange (`_request`) beneath them; either way
+conditional-request caching and response parsing stay gidgethub's.
 
 `GitHubApp` (one per process) hands out those clients: one authenticated as the App with a JWT,
 and one per installation with its own ETag cache and its own spacing of mutations. An
@@ -39,12 +41,14 @@ from bot.github.ratelimit import (
     rate_limit_wait,
     reset_at,
 )
+from bot.github.retry import Response, RetryPolicy, send_with_retries
 
 __all__ = [
     "GitHubApp",
     "GitHubClient",
     "RateLimitPolicy",
     "RateLimited",
+    "RetryPolicy",
     "anonymous_client",
 ]
 
@@ -74,6 +78,7 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         cache: gidgethub.abc.CACHE_TYPE | None = None,
         pacer: MutationPacer | None = None,
         policy: RateLimitPolicy | None = None,
+        retry: RetryPolicy | None = None,
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
         requester: str = REQUESTER,
@@ -91,6 +96,7 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         self.api_version = api_version
         self._pacer = pacer
         self._policy = policy or RateLimitPolicy()
+        self._retry = retry or RetryPolicy()
         self._clock = clock
         self._sleep = sleep
         # The installation's current token, asked for on every request: gidgethub would send
@@ -115,9 +121,21 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
         if self.before_write is not None and method.upper() in MUTATING_METHODS:
             await self.before_write()
         headers = {**headers, "x-github-api-version": self.api_version}
-        if self._credentials is not None:
-            headers["authorization"] = await self._current_authorization()
-        status, response_headers, content = await super()._request(method, url, headers, body)
+        exchange = super()._request
+
+        async def send() -> Response:
+            sent = dict(headers)
+            if self._credentials is not None:  # asked per try: a retry may cross the hour
+                sent["authorization"] = await self._current_authorization()
+            return self._logged(method, url, await exchange(method, url, sent, body))
+
+        return await send_with_retries(
+            send, method=method, url=url, policy=self._retry, sleep=self.sleep
+        )
+
+    @staticmethod
+    def _logged(method: str, url: str, response: Response) -> Response:
+        status, response_headers, _ = response
         log.debug(
             "github %s %s -> %s",
             method,
@@ -132,7 +150,7 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
                 "ratelimit_resource": response_headers.get("x-ratelimit-resource"),
             },
         )
-        return status, response_headers, content
+        return response
 
     async def _current_authorization(self) -> str:
         """The header for the installation's token now; what it grants comes with it."""
@@ -204,6 +222,7 @@ class GitHubApp:
         clock: Clock = time.time,
         sleep: Sleep = asyncio.sleep,
         policy: RateLimitPolicy | None = None,
+        retry: RetryPolicy | None = None,
         requester: str = REQUESTER,
     ) -> None:
         self.app_id = app_id
@@ -215,6 +234,7 @@ class GitHubApp:
         self._clock = clock
         self._sleep = sleep
         self._policy = policy or RateLimitPolicy()
+        self._retry = retry or RetryPolicy()
         self._requester = requester
         self._tokens = TokenCache(clock=clock)
         self._clients: dict[int, GitHubClient] = {}
@@ -286,6 +306,7 @@ class GitHubApp:
             cache=cache,
             pacer=MutationPacer(self._spacing, clock=self._clock, sleep=self._sleep),
             policy=self._policy,
+            retry=self._retry,
             clock=self._clock,
             sleep=self._sleep,
             requester=self._requester,

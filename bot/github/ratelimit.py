@@ -55,10 +55,10 @@ def rate_limit_wait(
     if status not in (403, 429):
         return None
     headers = exc.headers
-    retry_after = _number(headers.get("retry-after"))
+    retry_after = header_number(headers.get("retry-after"))
     if retry_after is not None:
         return max(retry_after, 0.0)
-    reset = _number(headers.get("x-ratelimit-reset"))
+    reset = header_number(headers.get("x-ratelimit-reset"))
     if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
         return max(reset - now, 0.0) + PRIMARY_RESET_MARGIN
     message = str(exc).lower()
@@ -67,7 +67,8 @@ def rate_limit_wait(
     return None  # an ordinary 403: missing permission, not a limit
 
 
-def _number(value: str | None) -> float | None:
+def header_number(value: str | None) -> float | None:
+    """A header's value as a finite number of seconds, or None (absent or malformed)."""
     try:
         number = float(value) if value is not None else None
     except ValueError:
@@ -76,7 +77,7 @@ def _number(value: str | None) -> float | None:
 
 
 def reset_at(headers: Mapping[str, str]) -> datetime | None:
-    reset = _number(headers.get("x-ratelimit-reset"))
+    reset = header_number(headers.get("x-ratelimit-reset"))
     return datetime.fromtimestamp(reset, UTC) if reset is not None else None
 
 

@@ -11,7 +11,7 @@ from bot.labels import ENSURE_LABELS, run_ensure_labels
 from bot.queue.dispatch import handle_delivery
 from bot.queue.maintenance import PRUNE, PURGE_CACHE, run_prune, run_purge_cache
 from bot.queue.worker import JobRegistry, describe_error
-from bot.status.comment import ensure_status_comment
+from bot.status.comment import ensure_status_comment, show_waiting
 from bot.web.intake import DELIVERY_JOB as DELIVERY
 from bot.workflow.runner import register as register_workflow
 from bot.workflow.steps import PLAN, queue
@@ -57,6 +57,6 @@ def build_registry(*, workflow: bool = True) -> JobRegistry:
     registry.add(PRUNE, run_prune)
     if workflow:
         register_workflow(registry)
-        registry.add(COMMAND_JOB, run_command_job)
+        registry.add(COMMAND_JOB, run_command_job, on_wait=show_waiting)
         registry.add(ENSURE_LABELS, run_ensure_labels)
     return registry

@@ -1,14 +1,18 @@
 """The worker: claims jobs from the queue, runs their handlers under a lease, records the outcome.
 
 Only kinds with a registered handler are claimed, so a job whose handler ships later waits in
-the queue. A handler's exception fails the job (retried with backoff, `dead` at the end); a
-handler that raises `RetryLater` is requeued without using up an attempt. While a handler runs
+the queue. A handler's exception fails the job, retried as `bot.queue.failures` says: GitHub's
+transient failures for a time budget (`transient_budget`), its refusals never, anything else
+for `max_attempts` attempts; a handler that raises `RetryLater` is requeued without using up an
+attempt. A kind's `on_wait` hook hears when one of its jobs starts or stops waiting on GitHub
+(a workflow step's status comment says so meanwhile). While a handler runs
 its lease is renewed every third of the lease; if the lease is found lost (expired or taken by
 another worker) the handler is cancelled, because another worker may already be running it.
 
 A job whose worker died (or hung past its lease) during its last attempt is not run again: before
 each claim the worker makes such jobs dead and tells their kind's `on_dead` handler, which says
-so where people look (a workflow step fails its phase).
+so where people look (a workflow step fails its phase). A job out of time for GitHub's failures
+is told the same way: only the worker knows the budget is spent, so the handler cannot say so.
 """
 
 from __future__ import annotations
@@ -27,15 +31,21 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agents.redact import Redactor
 from bot.logcontext import log_context
+from bot.queue.doorbell import Doorbell
+from bot.queue.failures import classify
 from storage.db import SessionMaker
 from storage.heartbeats import beat
 from storage.jobs import (
+    TRANSIENT_BUDGET,
     Job,
     JobStatus,
+    Retry,
     bury_abandoned,
     claim,
     complete,
+    counted_attempts,
     fail,
+    load_job,
     renew_lease,
     retry_later,
 )
@@ -53,6 +63,7 @@ class JobRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, JobHandler] = {}
         self._on_dead: dict[str, JobHandler] = {}
+        self._on_wait: dict[str, JobHandler] = {}
 
     def handler(self, kind: str) -> Callable[[JobHandler], JobHandler]:
         def register(fn: JobHandler) -> JobHandler:
@@ -61,20 +72,34 @@ class JobRegistry:
 
         return register
 
-    def add(self, kind: str, fn: JobHandler, *, on_dead: JobHandler | None = None) -> None:
-        """`on_dead` is run once with a job of `kind` whose worker died in its last attempt
-        (the handler itself never ran to an end, so cannot report it)."""
+    def add(
+        self,
+        kind: str,
+        fn: JobHandler,
+        *,
+        on_dead: JobHandler | None = None,
+        on_wait: JobHandler | None = None,
+    ) -> None:
+        """`on_dead` is run once with a job of `kind` that died where its handler could not
+        report it: its worker died in its last attempt, or GitHub kept failing it past the
+        transient budget. `on_wait` is run (best effort) when a job of `kind` starts waiting
+        on GitHub (requeued after a transient failure) and when such a job finishes."""
         if kind in self._handlers:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
         self._handlers[kind] = fn
         if on_dead is not None:
             self._on_dead[kind] = on_dead
+        if on_wait is not None:
+            self._on_wait[kind] = on_wait
 
     def get(self, kind: str) -> JobHandler:
         return self._handlers[kind]
 
     def on_dead(self, kind: str) -> JobHandler | None:
         return self._on_dead.get(kind)
+
+    def on_wait(self, kind: str) -> JobHandler | None:
+        return self._on_wait.get(kind)
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -131,8 +156,13 @@ class Worker:
         heartbeat_seconds: float = 10,
         yield_to: Callable[[], bool] | None = None,
         on_beat: Callable[[], Awaitable[object]] | None = None,
+        transient_budget: timedelta = TRANSIENT_BUDGET,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.sessions = sessions
+        # Rung when jobs are added, so an idle claim loop starts them without waiting out
+        # its poll (the poll stays, for jobs whose signal was lost and for backoffs ending).
+        self.doorbell = doorbell
         # In `serve`, the web server shares this process and its SQLite connection: while it
         # has webhook deliveries waiting to be stored, the claim loops stand aside, so that
         # acknowledging GitHub never waits behind background work.
@@ -146,6 +176,8 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.heartbeat_seconds = heartbeat_seconds
+        # How long a job may keep failing on GitHub's transient errors before it is dead.
+        self.transient_budget = transient_budget
 
     async def run_once(self) -> Job | None:
         """Claims one job of a registered kind and runs it; returns the job as claimed."""
@@ -178,6 +210,15 @@ class Worker:
         except Exception:  # the job is dead either way; its report is best effort
             logger.exception("the report of a dead job failed")
 
+    async def _tell_wait(self, job: Job) -> None:
+        hook = self.registry.on_wait(job.kind)
+        if hook is None:
+            return
+        try:
+            await hook(job, self.deps)
+        except Exception:  # GitHub may still be failing: the next report will say it
+            logger.warning("the report of a job waiting on GitHub failed", exc_info=True)
+
     async def drain(self, *, max_jobs: int = 10_000) -> int:
         """Runs jobs one after another until none is runnable; returns how many ran."""
         ran = 0
@@ -193,6 +234,8 @@ class Worker:
         )
         async with asyncio.TaskGroup() as group:
             group.create_task(self._heartbeat(stop))
+            if self.doorbell is not None:
+                group.create_task(self.doorbell.listen(stop))
             for _ in range(self.concurrency):
                 group.create_task(self._claim_loop(stop))
         logger.info("worker stopped", extra={"worker_id": self.worker_id})
@@ -208,7 +251,13 @@ class Worker:
                 logger.exception("worker loop error", extra={"worker_id": self.worker_id})
                 job = None
             if job is None:
-                await _wait(stop, self.poll_seconds)
+                await self._idle(stop)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        if self.doorbell is None:
+            await _wait(stop, self.poll_seconds)
+        else:
+            await self.doorbell.wait(stop, self.poll_seconds)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -235,19 +284,42 @@ class Worker:
             logger.info("job deferred: %s", exc)
             return
         except Exception as exc:  # the job's edge: any handler error fails the job, with context
-            logger.exception("job failed (attempt %d of %d)", job.attempts, job.max_attempts)
-            status = await fail(
-                self.sessions, job_id=job_id, worker_id=self.worker_id, error=describe_error(exc)
-            )
-            if status is JobStatus.DEAD:
-                logger.error("job is dead after %d attempts", job.attempts)
+            await self._failed(job, exc)
             return
         if not finished:
             return
         if await complete(self.sessions, job_id=job_id, worker_id=self.worker_id):
             logger.info("job done")
+            if job.transient_since is not None:  # it waited on GitHub: no longer
+                await self._tell_wait(job)
         else:
             logger.warning("job finished after its lease was lost; another worker owns it now")
+
+    async def _failed(self, job: Job, exc: Exception) -> None:
+        failure = classify(exc)
+        counted = counted_attempts(job)
+        if failure.retry is Retry.TRANSIENT:
+            logger.warning("job failed on a transient error: %s", describe_error(exc))
+        else:
+            logger.exception("job failed (attempt %d of %d)", counted, job.max_attempts)
+        status = await fail(
+            self.sessions,
+            job_id=_job_id(job),
+            worker_id=self.worker_id,
+            error=describe_error(exc),
+            retry=failure.retry,
+            transient_budget=self.transient_budget,
+            not_before=failure.not_before,
+        )
+        if status is JobStatus.QUEUED and failure.retry is Retry.TRANSIENT:
+            await self._tell_wait(job)
+        if status is not JobStatus.DEAD:
+            return
+        if failure.retry is Retry.TRANSIENT:
+            logger.error("job is dead: GitHub kept failing it past the transient budget")
+            await self._tell_dead(await load_job(self.sessions, _job_id(job)))
+        else:
+            logger.error("job is dead after %d attempts", counted)
 
     async def _run_leased(self, job: Job) -> bool:
         """Runs the handler while renewing the lease; False if the lease was lost midway."""

@@ -2,11 +2,13 @@
 
 Its body is rendered from the project's state (`bot.status.view`, `bot.status.render`); the
 digest of the last body posted is stored, so an unchanged status costs no request.
+`show_waiting` is the queue's hook for a job that starts or stops waiting on GitHub.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from bot.deps import Deps
 from bot.github.comments import app_identity, marker, upsert_comment
@@ -14,7 +16,8 @@ from bot.github.repo import Repo
 from bot.status.render import render_status
 from bot.status.view import build_view
 from storage.db import transaction
-from storage.projects import Project, save_project
+from storage.jobs import Job
+from storage.projects import Project, ProjectStatus, get_project, save_project
 
 
 def status_marker(project: Project) -> str:
@@ -56,3 +59,17 @@ async def ensure_status_comment(deps: Deps, project: Project, *, force: bool = F
     project.status_comment_id = stored.status_comment_id
     project.status_digest = stored.status_digest
     return comment_id
+
+
+async def show_waiting(job: Job, deps: Any) -> None:
+    """A job of the project started or stopped waiting on GitHub's errors: the status comment
+    says so, or no longer. Best effort: GitHub may still be failing, and the comment's next
+    edit catches up."""
+    assert isinstance(deps, Deps)
+    if job.project_id is None:
+        return
+    async with deps.sessions() as session:
+        project = await get_project(session, job.project_id)
+    if project is None or project.status in (ProjectStatus.ABORTED, ProjectStatus.FAILED):
+        return
+    await ensure_status_comment(deps, project)

@@ -11,6 +11,7 @@ from bot.files.ci_workflow import not_running_notice
 from bot.files.plan_file import plan_path
 from bot.status.model import CostView, PhaseView, StatusView, Totals
 from storage.costs import CostReport, cost_report
+from storage.jobs import waiting_on_github
 from storage.projects import Project, ProjectStatus
 from storage.states import FINISHED, PhaseState, ProjectStep
 from storage.workflow import Phase, project_phases
@@ -18,6 +19,12 @@ from storage.workflow import Phase, project_phases
 # Model calls a phase makes on the happy path (files, PR text, review), for the estimate.
 CALLS_PER_PHASE = 3
 STOPPED_BUDGET = "stopped_budget"
+# Shown while a job of the project is in a run of GitHub's transient failures (the queue
+# retries it for JOB_TRANSIENT_BUDGET_SECONDS); gone with the next edit once GitHub answers.
+GITHUB_WAITING = (
+    "GitHub is answering with errors; retrying. The work goes on by itself when GitHub "
+    "answers again."
+)
 
 S = ProjectStep
 STEP_TEXT: dict[ProjectStep, str] = {
@@ -123,9 +130,10 @@ def final_pr(project: Project) -> set[int]:
     return {project.final_pr_number} if project.final_pr_number else set()
 
 
-def notices(project: Project) -> tuple[str, ...]:
+def notices(project: Project, *, waiting_on_github: bool = False) -> tuple[str, ...]:
     ci = not_running_notice(project.ci_workflow, project.integration_branch)
-    found = [project.options_problem, ci, project.notice, project.error]
+    github = GITHUB_WAITING if waiting_on_github else None
+    found = [github, project.options_problem, ci, project.notice, project.error]
     return tuple(text for text in found if text)
 
 
@@ -140,6 +148,7 @@ async def build_view(session: AsyncSession, project: Project, *, web_url: str) -
     assert project.id is not None
     phases = await project_phases(session, project_id=project.id)
     report = await cost_report(session, project_id=project.id)
+    waiting = await waiting_on_github(session, project_id=project.id) > 0
     return StatusView(
         project_ref=f"{project.owner}/{project.repo}#{project.issue_number}",
         step=step_text(project),
@@ -148,6 +157,6 @@ async def build_view(session: AsyncSession, project: Project, *, web_url: str) -
         cost=cost_view(project, report, phases),
         plan_url=plan_url(project, web_url),
         final_pr_url=project.final_pr_url,
-        notices=notices(project),
+        notices=notices(project, waiting_on_github=waiting),
         totals=totals(project, report, phases),
     )

@@ -12,19 +12,24 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx2
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import AgentFactory, Deps, build_agents, build_github_app
+from bot.github.ratelimit import Sleep
+from bot.queue.doorbell import Doorbell
 from bot.queue.jobs import build_registry
 from bot.queue.maintenance import schedule_periodic
 from bot.queue.worker import Worker
 from bot.settings import CREDENTIAL_FIELDS, CredentialState, Settings, load_settings
+from bot.web.accesslog import AccessLog
 from bot.web.health import health_response
 from bot.web.intake import DeliveryIntake
 from bot.web.manifest import CALLBACK_PATH
@@ -54,6 +59,8 @@ class Runtime:
     with_worker: bool
     proxy: ProxyRunner
     agent_factory: AgentFactory = build_agents
+    # How the GitHub client waits (rate limits, retries): tests record the waits instead.
+    github_sleep: Sleep = asyncio.sleep
     intake: DeliveryIntake = field(init=False)
     deps: Deps | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -65,7 +72,7 @@ class Runtime:
     def configure(self, settings: Settings) -> None:
         """Builds the configured dependencies and starts the worker if this process runs one."""
         self.settings = settings
-        github = build_github_app(settings, self.http)
+        github = build_github_app(settings, self.http, sleep=self.github_sleep)
         agents = self.agent_factory(settings, self.sessions)
         self.deps = Deps(settings, self.engine, self.sessions, self.http, github, agents=agents)
         if self.with_worker and self.worker_task is None:
@@ -76,6 +83,8 @@ class Runtime:
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.worker_poll_seconds,
+                transient_budget=timedelta(seconds=settings.job_transient_budget_seconds),
+                doorbell=Doorbell(settings.database_url),
                 on_beat=lambda: schedule_periodic(self.sessions),
                 yield_to=lambda: self.intake.busy,
             )
@@ -128,9 +137,11 @@ def create_app(
     with_worker: bool = False,
     agent_factory: AgentFactory = build_agents,
     proxy_config: ProxyConfig | None = None,
+    github_sleep: Sleep = asyncio.sleep,
 ) -> Starlette:
     """The app for `settings`; `http` and `agent_factory` are injectable so tests can put a fake
-    GitHub and a scripted model behind it, `proxy_config` a local channel server."""
+    GitHub and a scripted model behind it, `proxy_config` a local channel server, and
+    `github_sleep` record the GitHub client's waits rather than wait."""
     client = http or httpx2.AsyncClient(timeout=30.0)
     holder: dict[str, Runtime] = {}
 
@@ -143,7 +154,14 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         runtime = Runtime(
-            settings, engine, make_sessionmaker(engine), client, with_worker, proxy, agent_factory
+            settings,
+            engine,
+            make_sessionmaker(engine),
+            client,
+            with_worker,
+            proxy,
+            agent_factory,
+            github_sleep,
         )
         holder["runtime"] = app.state.runtime = runtime
         if settings.credential_state is CredentialState.CONFIGURED:
@@ -175,7 +193,8 @@ def create_app(
         Route("/", home, methods=["GET"]),
         Route(CALLBACK_PATH, setup_callback, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # One access-log line per request, ours (uvicorn's is off: bot/web/accesslog.py).
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
     # An event is up to 25 MB of payload, sent by smee.io as JSON inside JSON, perhaps twice.
     max_event_bytes = 3 * settings.webhook_max_bytes
     proxy = ProxyRunner(proxy_config or ProxyConfig(), _loopback(app), max_event_bytes)

@@ -1,4 +1,6 @@
-"""GET /health: database reachable, worker heartbeat age, queued and dead jobs."""
+"""GET /health: database reachable, worker heartbeat age, queued and dead jobs, and the jobs
+waiting on GitHub (retried through its transient errors: a GitHub outage, not ours, so it does
+not make the app unhealthy)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from starlette.responses import JSONResponse
 
 from storage.db import SessionMaker
 from storage.heartbeats import latest_beat
-from storage.jobs import JobStatus, counts
+from storage.jobs import JobStatus, counts, waiting_on_github
 from storage.types import utcnow
 
 
@@ -20,6 +22,7 @@ async def health_report(sessions: SessionMaker, *, max_heartbeat_age: float) -> 
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
             beat = await latest_beat(session)
             by_status = await counts(session)
+            waiting = await waiting_on_github(session)
     except Exception as exc:  # the edge: any database failure is "unhealthy", not a 500
         return {"healthy": False, "database": f"unreachable: {type(exc).__name__}"}
     age = None if beat is None else (utcnow() - beat).total_seconds()
@@ -28,6 +31,7 @@ async def health_report(sessions: SessionMaker, *, max_heartbeat_age: float) -> 
         "jobs_queued": by_status.get(JobStatus.QUEUED, 0),
         "jobs_running": by_status.get(JobStatus.RUNNING, 0),
         "jobs_dead": by_status.get(JobStatus.DEAD, 0),
+        "jobs_waiting_on_github": waiting,
     }
     report["healthy"] = age is not None and age <= max_heartbeat_age
     if not report["healthy"]:

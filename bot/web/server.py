@@ -12,10 +12,19 @@ import socket
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 log = logging.getLogger(__name__)
 
 SETUP_LINE = "setup mode: open {url} to register the GitHub App"
+
+
+def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """How the app is served. `log_config=None`: uvicorn's loggers go through ours (one JSON
+    line each, scrubbed). No access log of uvicorn's: the app writes its own, one line with the
+    delivery's facts (bot/web/accesslog.py). The webhook benchmark serves its bare endpoint
+    with this too, so that both servers pay for the same server and log set-up."""
+    return uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
 
 
 class Server(uvicorn.Server):

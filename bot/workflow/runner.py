@@ -4,8 +4,13 @@ Each step is a job (`bot.workflow.steps` names them) run by `workflow_job`, whic
 project and turns how a step ends into the project's state:
 - a budget pause or stop, or a cap, is recorded (with the job, to run again on `/approve`) and
   shown in the status comment; the job ends without a retry;
-- a failure that a retry cannot mend (an invalid answer twice, refused paths) fails the phase
-  (or the plan) at once, with why and how to retry in the status comment;
+- a failure that a retry cannot mend (an invalid answer twice, refused paths, a 4xx from
+  GitHub) fails the phase (or the plan) at once, with why and how to retry in the status
+  comment;
+- GitHub's transient failures (5xx, dropped connections, rate limits) are retried by the queue
+  for a time budget, the status comment saying meanwhile that GitHub is answering with errors
+  (`show_waiting`); a step still failing when the budget is spent is made dead by the queue,
+  which then fails the phase the same way (`step_died`);
 - any other error is retried by the queue, and on the last attempt fails the phase the same way;
 - a step whose worker died during its last attempt (killed, or hung past its lease, each time)
   is made dead by the queue, which then fails the phase the same way (`step_died`).
@@ -22,11 +27,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import gidgethub
+
 from agents.errors import EditError
 from agents.redact import scrub
 from bot.deps import Deps
+from bot.github.errors import refusal_text
+from bot.queue.failures import classify
 from bot.queue.worker import JobHandler, JobRegistry, RetryLater, describe_error
-from bot.status.comment import ensure_status_comment
+from bot.status.comment import ensure_status_comment, show_waiting
 from bot.workflow.abort import ProjectAborted
 from bot.workflow.budget import WorkflowStop, jobs_cap_notice
 from bot.workflow.ci_fix import run_phase_ci_fix
@@ -58,7 +67,7 @@ from bot.workflow.steps import (
 )
 from bot.workflow.sync import run_phase_sync
 from storage.db import transaction
-from storage.jobs import Job
+from storage.jobs import Job, Retry, counted_attempts
 from storage.projects import ProjectStatus, save_project
 from storage.states import ProjectStep
 from storage.workflow import Phase, project_phases
@@ -182,13 +191,24 @@ async def _run(step: Step, flow: Flow, job: Job) -> None:
     except RetryLater:
         raise
     except Exception as exc:
-        if job.attempts >= job.max_attempts:
-            why = RETRIED.format(why=describe_error(exc), attempts=job.attempts)
-            try:
-                await record_failure(flow, job, why)
-            except Exception:  # the error being reported matters more than this one
-                log.exception("could not record the failure of job %s", job.kind)
+        retry = classify(exc).retry
+        if retry is Retry.NEVER:  # GitHub refused: the same request gets the same answer
+            assert isinstance(exc, gidgethub.HTTPException)
+            log.warning("job %s failed for good: %s", job.kind, describe_error(exc))
+            await _report(flow, job, scrub(refusal_text(exc)))
+            return
+        # Transient failures are the queue's to retry, or report (`step_died`), by time.
+        if retry is Retry.COUNTED and counted_attempts(job) >= job.max_attempts:
+            attempts = counted_attempts(job)
+            await _report(flow, job, RETRIED.format(why=describe_error(exc), attempts=attempts))
         raise
+
+
+async def _report(flow: Flow, job: Job, why: str) -> None:
+    try:
+        await record_failure(flow, job, why)
+    except Exception:  # the error being reported matters more than this one
+        log.exception("could not record the failure of job %s", job.kind)
 
 
 def workflow_job(step: Step) -> JobHandler:
@@ -220,4 +240,4 @@ async def step_died(job: Job, deps: Any) -> None:
 def register(registry: JobRegistry) -> None:
     """Adds every workflow step to the worker's registry (the `plan` job included)."""
     for kind, step in STEPS.items():
-        registry.add(kind, workflow_job(step), on_dead=step_died)
+        registry.add(kind, workflow_job(step), on_dead=step_died, on_wait=show_waiting)

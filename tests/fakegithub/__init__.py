@@ -28,6 +28,8 @@ octo-org with the App installed, `octo-org/hello-world` (README on `main`), and 
   `applied=True` the write is done and only its answer is lost; `fake.kill_at(method,
   template)` kills the worker (raises `Killed`, a BaseException) once that write is applied
   (or, `applied=False`, just before it); `where=` picks which requests of the route.
+  `fake.faults(rate=, replies=, methods=, applied=, seed=)` answers a seeded random share of
+  requests with errors, GitHub under load (`tests.fakegithub.faults`).
 
 To add an endpoint: a handler in the `routes_*` module of its resource family, registered
 under GitHub's method and path template (or `fake.route(...)` from one test).

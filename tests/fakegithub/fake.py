@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import httpx2
@@ -22,6 +23,7 @@ from tests.fakegithub import (
     routes_suites,
 )
 from tests.fakegithub.ci import CIMixin
+from tests.fakegithub.faults import EVERY_METHOD, SERVER_ERRORS, Faults
 from tests.fakegithub.installs import InstallsMixin
 from tests.fakegithub.keys import KeyPair, session_key
 from tests.fakegithub.openapi import OpenAPISpec
@@ -120,6 +122,24 @@ class FakeGitHub(PeopleMixin, InstallsMixin, CIMixin):
         reply = Reply(status, json, dict(headers or {}))
         injection = Injection(method.upper(), template, reply, times, applied, where)
         self._dispatch.injections.append(injection)
+
+    def faults(
+        self,
+        *,
+        rate: float,
+        replies: tuple[Reply, ...] = SERVER_ERRORS,
+        methods: Collection[str] = EVERY_METHOD,
+        applied: bool = False,
+        seed: int = 0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> Faults:
+        """From now on, each request of `methods` (that `where` holds for) answers one of
+        `replies` with probability `rate`, drawn from a generator seeded with `seed`; with
+        `applied`, the write is done first and only its answer is lost (`faults.py`)."""
+        methods = frozenset(method.upper() for method in methods)
+        faults = Faults(rate, tuple(replies), methods, applied, random.Random(seed), where)
+        self._dispatch.faults.append(faults)
+        return faults
 
     def kill_at(
         self,

@@ -3,11 +3,11 @@
 Order of a request: record it; find its operation in `rest-api.json` (an unknown route is a
 violation); check the API version header, the query and the JSON body (violations); find the
 fake's handler (missing: a violation naming what to add); authenticate (401 as GitHub);
-answer an injected failure or run the handler; answer 304 to a matching `If-None-Match`;
-check the fake's own 2xx answer against the description. An injection may apply the write
-first and lose its answer (`applied`), or stand for the worker's death (`Killed`), before or
-after the write is applied. Violations are raised inside the transport and kept in
-`violations`, which the fixture asserts empty at teardown.
+answer an injected failure, or a seeded random one (`faults.py`), or run the handler; answer
+304 to a matching `If-None-Match`; check the fake's own 2xx answer against the description.
+An injection may apply the write first and lose its answer (`applied`), or stand for the
+worker's death (`Killed`), before or after the write is applied. Violations are raised inside
+the transport and kept in `violations`, which the fixture asserts empty at teardown.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import httpx2
 import jwt
 
 from tests.fakegithub.base import FakeBase, FakeGitHubViolation
+from tests.fakegithub.faults import Faults
 from tests.fakegithub.model import App
 from tests.fakegithub.openapi import Operation
 from tests.fakegithub.router import ApiError, Call, Reply, Route
@@ -72,6 +73,7 @@ class Transport:
     validate_responses: bool = True
     requests: list[RecordedRequest] = field(default_factory=list)
     injections: list[Injection] = field(default_factory=list)
+    faults: list[Faults] = field(default_factory=list)  # seeded random errors (faults.py)
     used: dict[str, int] = field(default_factory=dict)  # requests per credential
     # Hosts beside the API that GitHub sends clients to (log downloads), and what they got.
     side_hosts: dict[str, SideHost] = field(default_factory=dict)
@@ -170,9 +172,15 @@ class Transport:
             if version not in API_VERSIONS:
                 raise ApiError(400, f"API version {version} is not supported.")
             injection = self._injected(call)
-            if injection is None:
-                return route.handler(call)
-            return self._inject(injection, route, call)
+            if injection is not None:
+                return self._inject(injection, route, call)
+            for faults in self.faults:
+                fault = faults.draw(call)
+                if fault is not None:
+                    if faults.applied:
+                        route.handler(call)  # GitHub did it; the client never hears so
+                    return fault
+            return route.handler(call)
         except ApiError as error:
             return Reply(error.status, error.body())
         except FakeGitHubViolation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gidgethub
 import pytest
 
-from bot.github.client import GitHubApp
+from bot.github.client import GitHubApp, RetryPolicy
 from bot.github.permissions import PermissionCache, can_write
 from tests.fakegithub import FakeGitHub
 
@@ -114,7 +114,8 @@ async def test_other_errors_are_not_taken_for_no(
     fake_github: FakeGitHub, github_app: GitHubApp
 ) -> None:
     gh = await github_app.installation_client(fake_github.installation_id)
-    fake_github.inject("GET", PERMISSION, 502, json={"message": "Server Error"})
+    tries = RetryPolicy().tries  # the client repeats a GET on a 502 before giving up
+    fake_github.inject("GET", PERMISSION, 502, json={"message": "Server Error"}, times=tries)
     cache = PermissionCache()
     with pytest.raises(gidgethub.GitHubBroken):
         await can_write(gh, owner="octo-org", repo="hello-world", username="writer", cache=cache)

@@ -46,8 +46,8 @@ from tests.fakegithub.fake import standard_world
 from tests.fakegithub.openapi import OpenAPISpec
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
-from tests.scriptedmodel.runtime import ANTHROPIC_TEST_KEY, OPENAI_TEST_KEY, FakeClock
-from tests.served import Handler, asgi, listening_socket, served, url_of
+from tests.scriptedmodel.runtime import FakeClock
+from tests.served import Handler, app_env, asgi, listening_socket, served, url_of
 from tests.workflow.test_kills import REVISION
 from tests.workflow.test_people import ASK
 from tests.workflow.test_revisions import SERVICE, failing
@@ -64,7 +64,6 @@ pytestmark = pytest.mark.slow
 
 WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 TOKENS = "/app/installations/{installation_id}/access_tokens"  # auth, not the project's writes
-ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 420
 # Each job here is killed at every write it makes, so it gets the attempts for that: a
 # deployment that restarts often would raise the limit the same way.
@@ -174,28 +173,6 @@ class Chaos:
         self.person_events.extend(events)
 
 
-def _worker_env(fake: FakeGitHub, database_url: str, model_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "GITHUB_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        DATABASE_URL=database_url,
-        GITHUB_APP_ID=str(fake.app_id),
-        GITHUB_PRIVATE_KEY=fake.private_key_pem,
-        GITHUB_WEBHOOK_SECRET=fake.webhook_secret,
-        GITHUB_API_URL=fake.api_url,
-        GITHUB_MUTATION_SPACING="0",
-        WORKER_CONCURRENCY="1",  # one job at a time: the job a kill lands in is known
-        WORKER_POLL_SECONDS="0.05",
-        OPENAI_API_KEY=OPENAI_TEST_KEY,
-        ANTHROPIC_API_KEY=ANTHROPIC_TEST_KEY,
-        OPENAI_BASE_URL=f"{model_url}/v1",
-        ANTHROPIC_BASE_URL=model_url,
-        AGENT_MAX_RETRIES="0",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
 @pytest.fixture
 async def chaos_fake(github_spec: OpenAPISpec) -> AsyncIterator[tuple[FakeGitHub, object]]:
     sock = listening_socket()
@@ -303,7 +280,8 @@ async def test_a_worker_killed_after_each_github_write_of_a_phase_still_delivers
     scripted_model.script("developer.revise", REVISION.model_copy(update={"replies": ["Done."]}))
     ScriptedProject(phases=2).install(scripted_model)
     settings = settings_for(fake, database_url, tmp_path / ".env")
-    env = _worker_env(fake, database_url, url_of(model_sock))
+    one_job = {"WORKER_CONCURRENCY": "1"}  # one job at a time: the job a kill lands in is known
+    env = app_env(fake, database_url, url_of(model_sock), WORKER_POLL_SECONDS="0.05", **one_job)
     log = tmp_path / "workers.log"
     forker = await _forker(env, tmp_path, log)
     workers = Workers(forker)

@@ -89,12 +89,17 @@ async def test_a_job_failing_after_its_retries_fails_the_phase_and_says_how_to_r
     workflow_app: RunningApp,
     fake_github: FakeGitHub,
     scripted_model: ScriptedModel,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """An error of our own is retried `max_attempts` times. (GitHub's passing errors are
+    retried by time instead: tests/workflow/test_faults.py.)"""
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the pull request could not be opened")
+
     set_options(fake_github, "plan_approval: auto\n")
     ScriptedProject(phases=2).install(scripted_model)
-    fake_github.inject(
-        "POST", "/repos/{owner}/{repo}/pulls", 502, json={"message": "Bad Gateway"}, times=5
-    )
+    monkeypatch.setattr("bot.workflow.code.open_pull", broken)
     number = await start_project(workflow_app, fake_github)
     for _ in range(5):
         await retry_now(workflow_app)
