@@ -58,7 +58,7 @@ INTEGRATION = "ai-orchestrator/issue-1"  # the integration branch of the first i
 OPTIONS_PATH = ".github/ai-orchestrator.yml"
 # What a user would write for a project of up to 24 phases that starts without `/approve`:
 # the default `max_phases` is 12, and with one revision per phase a 24-phase project runs
-# about 190 jobs, over the default `max_jobs_per_hour` of 120 (which would defer the rest
+# about 170 jobs, over the default `max_jobs_per_hour` of 120 (which would defer the rest
 # by an hour).
 OPTIONS = "plan_approval: auto\nmax_phases: 24\nmax_jobs_per_hour: 1000\n"
 ROUNDS = 1000  # of settling: a 24-phase project needs about 100
