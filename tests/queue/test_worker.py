@@ -33,6 +33,14 @@ async def load(sessions: SessionMaker, job_id: int) -> Job:
     return job
 
 
+async def run_out_lease(sessions: SessionMaker, job_id: int) -> None:
+    """The lease of a running job, expired a moment ago: what the passing of its time does."""
+    async with transaction(sessions) as session:
+        job = await session.get(Job, job_id)
+        assert job is not None and job.lease_expires_at is not None
+        job.lease_expires_at = utcnow() - timedelta(seconds=1)
+
+
 def registry_of(kind: str, fn: Callable[[Job, Any], Coroutine[Any, Any, None]]) -> JobRegistry:
     registry = JobRegistry()
     registry.add(kind, fn)
@@ -137,7 +145,8 @@ async def test_retry_later_does_not_use_up_an_attempt(sessions: SessionMaker) ->
 
 
 async def test_a_long_job_keeps_its_lease(sessions: SessionMaker) -> None:
-    """The lease is 0.3 s and the job takes 1 s: renewals keep other workers away."""
+    """The lease is 1 s and the job takes 3 s: renewals keep other workers away. (A shorter
+    lease leaves too little slack for a renewal on a loaded machine.)"""
     started = asyncio.Event()
     release = asyncio.Event()
 
@@ -146,11 +155,11 @@ async def test_a_long_job_keeps_its_lease(sessions: SessionMaker) -> None:
         await release.wait()
 
     job_id = await add(sessions)
-    worker = Worker(sessions, registry_of("echo", slow), None, worker_id="a", lease_seconds=0.3)
+    worker = Worker(sessions, registry_of("echo", slow), None, worker_id="a", lease_seconds=1.0)
     running = asyncio.create_task(worker.run_once())
     await started.wait()
-    for _ in range(10):
-        await asyncio.sleep(0.1)
+    for _ in range(15):
+        await asyncio.sleep(0.2)
         assert await claim(sessions, worker_id="b", lease_seconds=10) is None
     release.set()
     await running
@@ -207,8 +216,10 @@ async def test_a_job_killed_mid_run_is_run_again_and_finished_once(
             await asyncio.sleep(30)  # killed here
 
     job_id = await add(sessions)
-    a = Worker(sessions, registry_of("echo", idempotent), "a", worker_id="a", lease_seconds=0.3)
-    b = Worker(sessions, registry_of("echo", idempotent), "b", worker_id="b", lease_seconds=0.3)
+    # A long lease, run out by hand below: a short real one can run out on a loaded machine
+    # before the "still holds" check, which is then a false failure.
+    a = Worker(sessions, registry_of("echo", idempotent), "a", worker_id="a", lease_seconds=60)
+    b = Worker(sessions, registry_of("echo", idempotent), "b", worker_id="b", lease_seconds=60)
     killed = asyncio.create_task(a.run_once())
     await kill_point.wait()
     killed.cancel()
@@ -217,7 +228,7 @@ async def test_a_job_killed_mid_run_is_run_again_and_finished_once(
 
     assert (await load(sessions, job_id)).status is JobStatus.RUNNING
     assert await b.run_once() is None  # a's lease still holds
-    await asyncio.sleep(0.35)
+    await run_out_lease(sessions, job_id)
     assert await b.drain() == 1
 
     done = await load(sessions, job_id)
