@@ -34,6 +34,18 @@ _PATTERNS = [
     re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
     re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # JWTs
 ]
+# Text each pattern cannot match without (one of them). Patterns that begin with `\b` or a
+# lookbehind get no fast literal scan from `re`: the `sk-` one alone cost 18 µs on a log line.
+# A substring test first makes a line without any of them cheap; the result is the same.
+_NEEDLES: list[tuple[str, ...]] = [
+    ("-----BEGIN ",),
+    ("gh",),
+    ("github_pat_",),
+    ("sk-",),
+    ("AKIA", "ASIA"),
+    ("eyJ",),
+]
+_SCREENED = list(zip(_PATTERNS, _NEEDLES, strict=True))
 
 # Values this short are too likely to be ordinary words to replace everywhere.
 _MIN_SECRET_LENGTH = 6
@@ -90,8 +102,9 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for value in self._secrets():
             text = text.replace(value, REDACTED)
-        for pattern in _PATTERNS:
-            text = pattern.sub(REDACTED, text)
+        for pattern, needles in _SCREENED:
+            if any(needle in text for needle in needles):
+                text = pattern.sub(REDACTED, text)
         return text
 
 

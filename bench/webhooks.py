@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for bot.*, storage.*, tests.*
 
-from bench.webhook_load import LoadResult, WrkMissing, run_wrk, wrk_binary, write_manifest
+from bench.webhook_load import LoadResult, WrkMissing, run_wrk, write_manifest, wrk_binary
 from bench.webhook_servers import (
     Server,
     bare_command,

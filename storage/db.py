@@ -132,7 +132,7 @@ def _check_folder(folder: Path) -> None:
         raise DatabaseUnavailable(f"the SQLite file's folder {folder} is not writable")
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy's recipe: let it emit BEGIN itself (see _begin_immediate).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -182,7 +182,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         json_serializer=dump_json,
         pool_reset_on_return=None,  # _reset_sqlite instead
     )
-    event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    event.listen(engine.sync_engine, "connect", tune_sqlite)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     event.listen(engine.sync_engine.pool, "reset", _reset_sqlite)
     return engine

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import JSONType, RawJSON, UTCDateTime, utcnow
-from storage.upsert import insert_ignore, insert_ignore_many
+from storage.upsert import insert_ignore, insert_ignore_many, insert_ignore_many_sync
 
 EVENT_LIMIT = 64
 NOTE_LIMIT = 2000
@@ -58,8 +60,9 @@ def describe(payload: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class NewDelivery:
-    """A delivery to store. `raw`, when given, is the JSON text `payload` was parsed from (the
-    body as GitHub sent it): stored as it is, so the payload is never serialised again."""
+    """A delivery to store. `raw`, when given, is the payload's JSON text (the body as GitHub
+    sent it), stored as it is, so the payload is never serialised again; `payload` then need
+    hold no more than what `describe` reads (the webhook endpoint parses no more)."""
 
     delivery_id: str
     event: str
@@ -101,11 +104,25 @@ async def record_deliveries(
     session: AsyncSession, deliveries: Sequence[NewDelivery], *, now: datetime | None = None
 ) -> set[str]:
     """Stores the deliveries not seen before, in one statement; returns their ids."""
-    moment = now or utcnow()
-    unique = {d.delivery_id: d for d in reversed(deliveries)}  # the first of duplicates wins
-    rows = [delivery.row(moment) for delivery in unique.values()]
+    rows = _rows(deliveries, now or utcnow())
     inserted = await insert_ignore_many(session, Delivery, rows, conflict=["id"], returning="id")
     return {str(delivery_id) for delivery_id in inserted}
+
+
+def record_deliveries_sync(
+    connection: sqlite3.Connection, dialect: Dialect, deliveries: Sequence[NewDelivery]
+) -> set[str]:
+    """`record_deliveries` on a plain sqlite3 connection in its open transaction."""
+    rows = _rows(deliveries, utcnow())
+    inserted = insert_ignore_many_sync(
+        connection, dialect, Delivery, rows, conflict=["id"], returning="id"
+    )
+    return {str(delivery_id) for delivery_id in inserted}
+
+
+def _rows(deliveries: Sequence[NewDelivery], now: datetime) -> list[dict[str, Any]]:
+    unique = {d.delivery_id: d for d in reversed(deliveries)}  # the first of duplicates wins
+    return [delivery.row(now) for delivery in unique.values()]
 
 
 async def record_unstored(

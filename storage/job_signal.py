@@ -34,11 +34,17 @@ async def jobs_added(session: AsyncSession) -> None:
         await session.exec(text(f"NOTIFY {CHANNEL}"))  # type: ignore[call-overload]
 
 
+def ring() -> None:
+    """Runs the callbacks: for a commit that added jobs outside a session (the SQLite
+    intake's `storage.sqlite_batch`), once it has committed."""
+    for callback in list(_callbacks):
+        callback()
+
+
 @event.listens_for(Session, "after_commit")
 def _ring(session: Session) -> None:
     if session.info.pop(_KEY, False):
-        for callback in list(_callbacks):
-            callback()
+        ring()
 
 
 @event.listens_for(Session, "after_rollback")

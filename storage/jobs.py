@@ -21,6 +21,7 @@ several machines need synchronised clocks, as any lease-based queue does.
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,7 +39,7 @@ from storage.job_claim import claim_next, exhausted
 from storage.job_signal import jobs_added
 from storage.job_table import ERROR_LIMIT, Job, JobStatus, Retry
 from storage.types import utcnow
-from storage.upsert import insert_ignore_many
+from storage.upsert import insert_ignore_many, insert_ignore_many_sync
 
 __all__ = [
     "Job",
@@ -132,6 +134,19 @@ async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> int:
     if inserted:
         await jobs_added(session)
     return len(inserted)
+
+
+def enqueue_many_sync(
+    connection: sqlite3.Connection, dialect: Dialect, jobs: Sequence[NewJob]
+) -> int:
+    """`enqueue_many` on a plain sqlite3 connection in its open transaction. The caller rings
+    `storage.job_signal.ring` once it has committed (no session to ring it)."""
+    now = utcnow()
+    rows = [job.row(now) for job in jobs]
+    added = insert_ignore_many_sync(
+        connection, dialect, Job, rows, conflict=["dedupe_key"], returning="id"
+    )
+    return len(added)
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -18,14 +18,14 @@ sequence); the caller then takes SQLAlchemy's path.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Processor = Callable[[Any], Any]
@@ -114,15 +114,39 @@ async def insert_ignore_rows(
     """Inserts `rows` (all with `plan.keys`) in the connection's transaction; returns the
     `returning` column of those inserted."""
     driver = (await connection.get_raw_connection()).driver_connection
-    per_statement = max(1, MAX_VALUES // plan.width)
+    assert driver is not None  # a live connection has its driver's
     inserted: list[Any] = []
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        sql = plan.sql(len(chunk))
-        values = [value for row in chunk for value in plan.values(row)]
+    for sql, values in statements(plan, rows):
         try:
             fetched = await driver.execute_fetchall(sql, values)
-        except sqlite3.Error as exc:  # as SQLAlchemy would raise it, values hidden
-            raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from exc
+        except sqlite3.Error as exc:
+            raise as_dbapi_error(sql, exc) from exc
         inserted.extend(plan.result(found[0]) for found in fetched)
     return inserted
+
+
+def insert_ignore_rows_sync(
+    connection: sqlite3.Connection, plan: Plan, rows: Sequence[dict[str, Any]]
+) -> list[Any]:
+    """`insert_ignore_rows` on a plain sqlite3 connection, in its open transaction."""
+    inserted: list[Any] = []
+    for sql, values in statements(plan, rows):
+        try:
+            fetched = connection.execute(sql, values).fetchall()
+        except sqlite3.Error as exc:
+            raise as_dbapi_error(sql, exc) from exc
+        inserted.extend(plan.result(found[0]) for found in fetched)
+    return inserted
+
+
+def statements(plan: Plan, rows: Sequence[dict[str, Any]]) -> Iterator[tuple[str, list[Any]]]:
+    """The INSERTs for `rows`, as many as SQLite's limit on bound values needs."""
+    per_statement = max(1, MAX_VALUES // plan.width)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        yield plan.sql(len(chunk)), [value for row in chunk for value in plan.values(row)]
+
+
+def as_dbapi_error(sql: str, exc: sqlite3.Error) -> StatementError:
+    """The driver's error as SQLAlchemy would raise it (`IntegrityError`…), values hidden."""
+    return DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True)

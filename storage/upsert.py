@@ -4,14 +4,16 @@ transactions find nothing, and the second one's INSERT fails on the key)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.sqlite_insert import insert_ignore_rows, plan_for
+from storage.sqlite_insert import insert_ignore_rows, insert_ignore_rows_sync, plan_for
 from storage.types import utcnow
 
 
@@ -54,6 +56,27 @@ async def insert_ignore_many(
     result = await session.connection()
     rows_out = await result.execute(statement, list(rows))
     return list(rows_out.scalars().all())
+
+
+def insert_ignore_many_sync(
+    connection: sqlite3.Connection,
+    dialect: Dialect,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str],
+    returning: str,
+) -> list[Any]:
+    """`insert_ignore_many` on a plain sqlite3 connection in its open transaction (the
+    intake's `storage.sqlite_batch.SQLiteWriter`), for rows that share their keys."""
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    keys = tuple(rows[0])
+    plan = plan_for(table, dialect, keys, tuple(conflict), returning)
+    if plan is None or any(tuple(row) != keys for row in rows):
+        raise TypeError(f"rows of {table.name} this path cannot insert: keys {keys}")
+    return insert_ignore_rows_sync(connection, plan, rows)
 
 
 async def insert_ignore(

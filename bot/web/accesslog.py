@@ -60,7 +60,9 @@ class AccessLog:
             _log(scope, status, time.perf_counter() - started, fields)
 
 
-def _log(scope: MutableMapping[str, Any], status: int, seconds: float, fields: dict[str, Any]) -> None:
+def _log(
+    scope: MutableMapping[str, Any], status: int, seconds: float, fields: dict[str, Any]
+) -> None:
     client = scope.get("client")
     duration_ms = round(seconds * 1000, 2)
     log.info(

@@ -17,9 +17,9 @@ from datetime import timedelta
 import httpx2
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import AgentFactory, Deps, build_agents, build_github_app
@@ -38,6 +38,7 @@ from bot.web.registration import ConfiguredApp
 from bot.web.setup import setup_routes
 from bot.web.webhooks import receive
 from storage.db import SessionMaker, make_engine, make_sessionmaker
+from storage.sqlite_batch import sqlite_writer
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Runtime:
     worker_task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
-        self.intake = DeliveryIntake(self.sessions)
+        self.intake = DeliveryIntake(self.sessions, sqlite_writer(self.engine))
 
     def configure(self, settings: Settings) -> None:
         """Builds the configured dependencies and starts the worker if this process runs one."""
@@ -96,6 +97,7 @@ class Runtime:
         if self.worker_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.worker_task
+        await self.intake.close()
 
 
 def _runtime(request: Request) -> Runtime:

@@ -2,8 +2,9 @@
 
 Each delivery costs a transaction's worth of database round trips (many, through aiosqlite's
 thread); under load, requests that arrive while a batch is being written wait for the next
-batch, which stores all of them and their jobs in two multi-row INSERTs and one commit. A
-request is answered only after its batch committed, so nothing acknowledged is ever lost.
+batch, which stores all of them and their jobs in two multi-row INSERTs and one commit (on
+SQLite in one hand-over to a thread of its own: `storage.sqlite_batch`). A request is
+answered only after its batch committed, so nothing acknowledged is ever lost.
 
 A batch the database refuses is written again one delivery at a time: GitHub never redelivers
 on its own, so the deliveries that merely shared a batch with a bad one (a `\\u0000` JSONB
@@ -16,13 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass, field
+from functools import partial
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from storage.db import SessionMaker, transaction
-from storage.deliveries import NewDelivery, record_deliveries, record_unstored
-from storage.jobs import NewJob, enqueue_many
+from storage.deliveries import (
+    NewDelivery,
+    record_deliveries,
+    record_deliveries_sync,
+    record_unstored,
+)
+from storage.job_signal import ring as ring_jobs_added
+from storage.jobs import NewJob, enqueue_many, enqueue_many_sync
+from storage.sqlite_batch import SQLiteWriter
 
 log = logging.getLogger(__name__)
 
@@ -52,25 +63,47 @@ def delivery_job_key(delivery_id: str) -> str:
     return f"delivery:{delivery_id}"
 
 
-async def store_batch(sessions: SessionMaker, deliveries: list[NewDelivery]) -> set[str]:
-    """Stores the deliveries and one handling job for each new one; returns the new ids."""
+def delivery_jobs(new_ids: set[str]) -> list[NewJob]:
+    """One handling job for each new delivery."""
+    return [
+        NewJob(
+            kind=DELIVERY_JOB,
+            args={"delivery_id": delivery_id},
+            dedupe_key=delivery_job_key(delivery_id),
+        )
+        for delivery_id in sorted(new_ids)
+    ]
+
+
+async def store_batch(
+    sessions: SessionMaker, deliveries: list[NewDelivery], writer: SQLiteWriter | None = None
+) -> set[str]:
+    """Stores the deliveries and one handling job for each new one; returns the new ids. With
+    a `writer` (SQLite), in one hand-over to its thread; otherwise through a session."""
+    if writer is not None:
+        new_ids = await writer.run(partial(_store_on, writer.dialect, deliveries))
+        if new_ids:
+            ring_jobs_added()
+        return new_ids
     async with transaction(sessions) as session:
         new_ids = await record_deliveries(session, deliveries)
-        jobs = [
-            NewJob(
-                kind=DELIVERY_JOB,
-                args={"delivery_id": delivery_id},
-                dedupe_key=delivery_job_key(delivery_id),
-            )
-            for delivery_id in sorted(new_ids)
-        ]
-        await enqueue_many(session, jobs)
+        await enqueue_many(session, delivery_jobs(new_ids))
+    return new_ids
+
+
+def _store_on(
+    dialect: Dialect, deliveries: list[NewDelivery], connection: sqlite3.Connection
+) -> set[str]:
+    new_ids = record_deliveries_sync(connection, dialect, deliveries)
+    enqueue_many_sync(connection, dialect, delivery_jobs(new_ids))
     return new_ids
 
 
 @dataclass
 class DeliveryIntake:
     sessions: SessionMaker
+    # SQLite's one-hand-over path (`storage.sqlite_batch`); None: through sessions.
+    writer: SQLiteWriter | None = None
     max_batch: int = 200
     _pending: list[Pending] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
@@ -79,6 +112,12 @@ class DeliveryIntake:
     def busy(self) -> bool:
         """Deliveries are waiting to be stored (the in-process worker yields meanwhile)."""
         return bool(self._pending) or (self._writer is not None and not self._writer.done())
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.wait([self._writer])  # answers what it holds
+        if self.writer is not None:
+            await self.writer.close()
 
     async def submit(self, delivery: NewDelivery) -> bool:
         """Stores `delivery` with its job; True when new, False for a redelivery. Raises
@@ -94,7 +133,7 @@ class DeliveryIntake:
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
             try:
-                new_ids = await store_batch(self.sessions, [d for d, _ in batch])
+                new_ids = await store_batch(self.sessions, [d for d, _ in batch], self.writer)
             except Exception as exc:  # nothing of the batch was stored
                 if len(batch) == 1:
                     await self._refuse(batch[0], exc)
@@ -106,7 +145,7 @@ class DeliveryIntake:
     async def _write_one_by_one(self, batch: list[Pending]) -> None:
         for pending in batch:
             try:
-                new_ids = await store_batch(self.sessions, [pending[0]])
+                new_ids = await store_batch(self.sessions, [pending[0]], self.writer)
             except Exception as exc:
                 await self._refuse(pending, exc)
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ from sqlmodel import select
 from bot.web.intake import DELIVERY_JOB, DeliveryIntake, DeliveryNotStored
 from storage.db import SessionMaker
 from storage.deliveries import Delivery, DeliveryStatus, NewDelivery
+from storage.job_signal import on_jobs_added
 from storage.jobs import Job
+from storage.sqlite_batch import sqlite_writer
 from tests.apphelpers import RunningApp
 
 # An installation id beyond 64 bits: SQLite cannot bind it, PostgreSQL's integer refuses it.
@@ -22,6 +25,21 @@ UNSTORABLE = {"action": "created", "installation": {"id": 2**70}}
 
 def delivery(payload: dict[str, Any], event: str = "issues") -> NewDelivery:
     return NewDelivery(str(uuid.uuid4()), event, payload)
+
+
+@pytest.fixture(params=["sessions", "sqlite writer"])
+async def intake(
+    request: pytest.FixtureRequest, sessions: SessionMaker
+) -> AsyncIterator[DeliveryIntake]:
+    """Both paths: through sessions, and (on SQLite) `storage.sqlite_batch`'s one hand-over."""
+    writer = None
+    if request.param == "sqlite writer":
+        writer = sqlite_writer(sessions.kw["bind"])
+        if writer is None:
+            pytest.skip("the writer is SQLite's")
+    found = DeliveryIntake(sessions, writer)
+    yield found
+    await found.close()
 
 
 async def stored(sessions: SessionMaker) -> tuple[dict[str, Delivery], set[str]]:
@@ -33,9 +51,8 @@ async def stored(sessions: SessionMaker) -> tuple[dict[str, Delivery], set[str]]
 
 
 async def test_one_bad_delivery_fails_alone_and_the_rest_of_its_batch_is_stored(
-    sessions: SessionMaker,
+    sessions: SessionMaker, intake: DeliveryIntake
 ) -> None:
-    intake = DeliveryIntake(sessions)
     good, bad, other = delivery({"action": "opened"}), delivery(UNSTORABLE), delivery({})
     answers = await asyncio.gather(
         *(intake.submit(d) for d in (good, bad, other)), return_exceptions=True
@@ -52,9 +69,8 @@ async def test_one_bad_delivery_fails_alone_and_the_rest_of_its_batch_is_stored(
 
 
 async def test_a_redelivery_in_a_failed_batch_is_still_answered_as_seen(
-    sessions: SessionMaker,
+    intake: DeliveryIntake,
 ) -> None:
-    intake = DeliveryIntake(sessions)
     first = delivery({"action": "opened"})
     answers = await asyncio.gather(
         intake.submit(first),
@@ -64,6 +80,26 @@ async def test_a_redelivery_in_a_failed_batch_is_still_answered_as_seen(
     )
     assert answers[0] is True and answers[2] is False
     assert isinstance(answers[1], DeliveryNotStored)
+
+
+async def test_a_stored_batch_rings_the_job_signal_once_committed(
+    sessions: SessionMaker, intake: DeliveryIntake
+) -> None:
+    rung: list[int] = []
+    stop = on_jobs_added(lambda: rung.append(len(rung)))
+    try:
+        first = delivery({"action": "opened", "sender": {"login": "octocat"}})
+        assert await asyncio.gather(intake.submit(first), intake.submit(delivery({}))) == [
+            True,
+            True,
+        ]
+        assert rung  # the worker is told at once
+        assert await intake.submit(first) is False  # seen before: no new job
+    finally:
+        stop()
+    rows, with_jobs = await stored(sessions)
+    assert first.delivery_id in with_jobs and len(with_jobs) == 2
+    assert rows[first.delivery_id].sender == "octocat"  # the indexed facts, as a session writes
 
 
 @pytest.mark.postgres_only
