@@ -44,6 +44,7 @@ CREDENTIAL_FIELDS = (
     "github_webhook_secret",
     "github_client_id",
     "github_client_secret",
+    "session_secret",
 )
 
 
@@ -57,11 +58,21 @@ class Settings(BaseSettings):
     github_client_id: str | None = None
     github_client_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
+    # Where people sign in (OAuth's authorize and access_token endpoints): GitHub Enterprise
+    # Server's own host, or a test double.
     github_web_url: str = "https://github.com"
     github_api_version: str = "2022-11-28"
     # GitHub asks for serial mutating requests at least a second apart, per installation.
     github_mutation_spacing: float = Field(default=1.0, ge=0)
     public_url: str | None = Field(default=None, description="URL GitHub reaches this server at")
+    # Signs the dashboard's session cookies and keys the encryption of the signed-in people's
+    # GitHub tokens (bot/web/access/crypto.py); setup mode generates one into the env file.
+    session_secret: SecretStr | None = None
+    # Logins (comma-separated, any case) who see the dashboard's operator pages.
+    dashboard_admins: str = ""
+    # The Bearer token /metrics asks for; unset, /metrics answers loopback clients only
+    # (bot/web/metrics.py).
+    metrics_token: SecretStr | None = None
     # A smee.io channel (https://smee.io/<channel>) the app reads webhooks from, for a server
     # GitHub cannot reach (bot/web/proxy.py).
     webhook_proxy_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/\S*$")
@@ -132,7 +143,13 @@ class Settings(BaseSettings):
     def _known_secrets(self) -> Settings:
         # Every scrubber of the process learns them as they are read (setup mode included,
         # whose new App's settings are read after the log formatter was built).
-        values = [self.github_webhook_secret, self.github_private_key, self.github_client_secret]
+        values = [
+            self.github_webhook_secret,
+            self.github_private_key,
+            self.github_client_secret,
+            self.session_secret,
+            self.metrics_token,
+        ]
         register_secrets(*(value.get_secret_value() for value in values if value is not None))
         if self.github_private_key is not None:
             register_secrets(self.private_key())  # with its "\n" made newlines
@@ -161,6 +178,11 @@ class Settings(BaseSettings):
             register_secrets(text)  # known only now that the file is read
             return text
         raise SettingsError("GITHUB_PRIVATE_KEY: not set (nor GITHUB_PRIVATE_KEY_PATH)")
+
+    @property
+    def admin_logins(self) -> frozenset[str]:
+        """DASHBOARD_ADMINS, lower-cased (logins are case-insensitive on GitHub)."""
+        return frozenset(x.strip().lower() for x in self.dashboard_admins.split(",") if x.strip())
 
     def webhook_secret(self) -> str:
         if self.github_webhook_secret is None:

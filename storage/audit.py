@@ -27,6 +27,9 @@ class AuditEntryCreate(SQLModel):
     location: str = Field(max_length=255)  # "issue #12" or "pull request #34"
     # GitHub's comment ids passed 2**31 long ago: BIGINT.
     comment_id: int | None = Field(default=None, sa_type=BigInteger)
+    # The job of an action taken from the dashboard or the API (no comment): a re-run of that
+    # job finds its row here and does not act twice.
+    job_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
     outcome: Outcome = Field(max_length=16)
     result: str = Field(default="", max_length=2000)
 
@@ -55,6 +58,12 @@ async def audit_entries(
     if project_id is not None:
         statement = statement.where(AuditEntry.project_id == project_id)
     return list((await session.exec(statement)).all())
+
+
+async def job_entry(session: AsyncSession, *, job_id: int) -> AuditEntry | None:
+    """The entry an action job wrote, if it ran before (its worker died after acting)."""
+    statement = select(AuditEntry).where(AuditEntry.job_id == job_id)
+    return (await session.exec(statement)).first()
 
 
 async def comment_entries(

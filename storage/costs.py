@@ -8,6 +8,8 @@ what each saved.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 from sqlalchemy import Integer, cast
 from sqlalchemy import select as sa_select
@@ -74,21 +76,23 @@ class CacheAnalytics(BaseModel):
     nanousd_saved: int
 
 
-async def _cost_lines(session: AsyncSession, project_id: int | None) -> list[CostLine]:
+def ledger_sums() -> tuple[Any, ...]:
+    """Calls, cache hits, the four token counts and dollars, summed: one order for every report."""
     hit = cast(col(LLMCall.cache_hit), Integer)
+    return (
+        total(1 - hit),
+        total(hit),
+        total(LLMCall.input_tokens),
+        total(LLMCall.output_tokens),
+        total(LLMCall.cached_input_tokens),
+        total(LLMCall.cache_write_tokens),
+        total(LLMCall.cost_nanousd),
+    )
+
+
+async def _cost_lines(session: AsyncSession, project_id: int | None) -> list[CostLine]:
     statement = (
-        sa_select(
-            col(LLMCall.role),
-            col(LLMCall.model),
-            col(LLMCall.provider),
-            total(1 - hit),
-            total(hit),
-            total(LLMCall.input_tokens),
-            total(LLMCall.output_tokens),
-            total(LLMCall.cached_input_tokens),
-            total(LLMCall.cache_write_tokens),
-            total(LLMCall.cost_nanousd),
-        )
+        sa_select(col(LLMCall.role), col(LLMCall.model), col(LLMCall.provider), *ledger_sums())
         .where(*of_project(LLMCall.project_id, project_id))
         .group_by(col(LLMCall.role), col(LLMCall.model), col(LLMCall.provider))
         .order_by(col(LLMCall.role), col(LLMCall.model), col(LLMCall.provider))

@@ -352,7 +352,10 @@ async def retry_later(
     reason: str,
     now: datetime | None = None,
 ) -> None:
-    """Requeues the job after `delay` without counting the attempt (a rate limit, say)."""
+    """Requeues the job after `delay` without counting the attempt: the step chose to wait
+    (on a cap, or on GitHub catching up). GitHub answered, so a run of transient failures is
+    over: left set, it would keep the job "waiting on GitHub", and once the budget's hour had
+    passed since that first failure, one more 5xx would end the job at once."""
     now = now or utcnow()
     await _update_held(
         sessions,
@@ -361,6 +364,7 @@ async def retry_later(
         status=JobStatus.QUEUED,
         attempts=col(Job.attempts) - 1,
         run_after=now + delay,
+        transient_since=None,
         last_error=f"retry later: {reason}"[:ERROR_LIMIT],
         lease_owner=None,
         lease_expires_at=None,

@@ -1,10 +1,10 @@
 """Retention: what is old enough to delete, counted (`prunable`) or deleted (`prune`).
 
-Three kinds of rows grow with use: webhook deliveries (their payloads are most of the
-database), finished jobs, and the cost ledger. Each has an age past which it goes (`None`:
-kept for good). What a project still in progress relies on stays whatever its age: its
-finished jobs' dedupe keys keep a step from being queued twice, and its budget is counted
-from its ledger rows.
+Three kinds of rows grow with use: webhook deliveries (their payloads are most of the database),
+finished jobs, and the cost ledger. Each has an age past which it goes (`None`: kept for good);
+expired sign-in sessions go as soon as they expire. What a project still in progress relies on
+stays whatever its age: its finished jobs' dedupe keys keep a step from being queued twice, and
+its budget is counted from its ledger rows.
 
 Deletes go in batches of their own transactions, so that a first prune of a large database
 never holds SQLite's one write lock (or PostgreSQL's row locks) for long.
@@ -26,6 +26,7 @@ from storage.job_table import Job, JobStatus
 from storage.ledger import LLMCall
 from storage.projects import Project, ProjectStatus
 from storage.types import utcnow
+from storage.web_sessions import WebSession
 
 BATCH = 1000
 FINISHED = (JobStatus.DONE, JobStatus.DEAD, JobStatus.CANCELLED)
@@ -44,6 +45,8 @@ class Retention:
     deliveries: timedelta | None
     jobs: timedelta | None
     ledger: timedelta | None
+    # Sign-in sessions go once they expire: a cookie cannot bring one back (not a setting).
+    sessions: timedelta | None = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,15 @@ def _old_calls(cutoff: datetime) -> ColumnElement[bool]:
     return (col(LLMCall.created_at) < cutoff) & free
 
 
+def _expired_sessions(cutoff: datetime) -> ColumnElement[bool]:
+    return col(WebSession.expires_at) <= cutoff
+
+
 RULES = (
     Rule("deliveries", "deliveries", Delivery, Delivery.id, _old_deliveries),
     Rule("jobs", "finished jobs", Job, Job.id, _old_jobs),
     Rule("ledger", "ledger rows", LLMCall, LLMCall.id, _old_calls),
+    Rule("sessions", "expired sign-in sessions", WebSession, WebSession.key, _expired_sessions),
 )
 
 

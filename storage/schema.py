@@ -16,5 +16,6 @@ from storage import (  # noqa: F401
     ledger,
     phase_docs,
     projects,
+    web_sessions,
     workflow,
 )

@@ -52,7 +52,15 @@ class SQLiteWriter:
         """`work(connection)` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it raises)."""
         async with self.engine.connect():  # the process's write turn; see the docstring
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._thread, self._transaction, work)
+            future = loop.run_in_executor(self._thread, self._transaction, work)
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # The thread cannot be stopped: it runs the transaction to its end. Keep the
+                # write turn until then, or the next writer of this process meets SQLite's
+                # busy handler instead of waiting its turn here.
+                await asyncio.wait([future])
+                raise
 
     def _transaction(self, work: Work[T]) -> T:
         connection = self._connect()

@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from bot.cli import agents as cli_agents
 from bot.cli import app as cli_app
 from bot.cli import audit as cli_audit
+from bot.cli import cost as cli_cost
+from bot.cli import docs as cli_docs
+from bot.cli import metrics as cli_metrics
+from bot.cli import projects as cli_projects
 from bot.cli import prune as cli_prune
 from bot.cli.database import SchemaNotReady
 from bot.settings import SettingsError
@@ -22,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_app.register(commands)
     cli_agents.register(commands)
+    cli_cost.register(commands)
+    cli_docs.register(commands)
+    cli_projects.register(commands)
+    cli_metrics.register(commands)
     cli_audit.register(commands)
     cli_prune.register(commands)
     return parser

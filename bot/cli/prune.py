@@ -22,6 +22,8 @@ def describe(pruned: Pruned, *, dry_run: bool) -> str:
     if pruned.kept_for is None:
         return f"{pruned.name}: kept for good ({setting_name(pruned)} is 0)"
     done = "would be deleted" if dry_run else "deleted"
+    if not pruned.kept_for:  # kept for no time: gone as soon as it is due (expired sessions)
+        return f"{pruned.name}: {pruned.rows} {done}"
     return f"{pruned.name} older than {pruned.kept_for.days} days: {pruned.rows} {done}"
 
 

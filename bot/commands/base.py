@@ -35,6 +35,10 @@ class Context:
     number: int  # the issue or pull request the comment is on
     phase: int | None  # the phase whose pull request it is (implied by its commands)
     on_pull: bool = False  # on a pull request (a phase's, or the final one)
+    # Not from a comment: the dashboard's or the API's action job (bot.commands.requested),
+    # whose audit rows say `location` and whose `comment_id` is 0.
+    location: str | None = None
+    job_id: int | None = None
 
     @property
     def deps(self) -> Deps:
@@ -46,7 +50,14 @@ class Context:
 
     @property
     def where(self) -> str:
+        if self.location is not None:
+            return self.location
         return f"pull request #{self.number}" if self.on_pull else f"issue #{self.number}"
+
+    @property
+    def tag(self) -> str:
+        """Unique to the comment (or action job) that gave the command: dedupes what it queues."""
+        return f"job-{self.job_id}" if self.job_id is not None else str(self.comment_id)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.queue.failures import classify
 from bot.queue.worker import describe_error
 from bot.status.comment import ensure_status_comment
-from bot.workflow.context import open_flow
+from bot.workflow.context import Flow, open_flow
 from storage.audit import AuditEntry, AuditEntryCreate, Outcome, comment_entries, record_command
 from storage.db import transaction
 from storage.jobs import Job, Retry, counted_attempts
@@ -27,9 +27,12 @@ from storage.jobs import Job, Retry, counted_attempts
 log = logging.getLogger(__name__)
 
 FAILED = "@{user} `/{name}` failed: {error}"
+GAVE_UP = "@{user} `/{name}` did not finish: {why}. Comment it again to retry."
 
 
-async def _execute(ctx: Context, spec: Spec, command: Command, job: Job) -> Answer:
+async def execute(ctx: Context, spec: Spec, command: Command, job: Job) -> Answer:
+    """The command's answer; a failure for good becomes an answer saying so, a failure the
+    job will retry is raised."""
     try:
         return await spec.fn(ctx, command)
     except Exception as exc:
@@ -66,7 +69,7 @@ async def _answer(
     await ctx.flow.reload()
     if done is not None and not spec.read_only:
         return Answer(done.result, done.outcome)
-    answer = await _execute(ctx, spec, command, job)
+    answer = await execute(ctx, spec, command, job)
     if done is None:
         await _audit(ctx, command, answer)
     return answer
@@ -80,13 +83,8 @@ async def _reply(ctx: Context, commands: list[Command], answers: list[str]) -> N
     )
 
 
-async def run_command_job(job: Job, deps: Any) -> None:
-    assert isinstance(deps, Deps)
-    args = job.args
-    flow = await open_flow(deps, int(args["project_id"]), guard=False)
-    if flow is None:
-        return
-    ctx = Context(
+def _context(flow: Flow, args: dict[str, Any]) -> Context:
+    return Context(
         flow,
         str(args["login"]),
         int(args["comment_id"]),
@@ -94,10 +92,50 @@ async def run_command_job(job: Job, deps: Any) -> None:
         args["phase"],
         on_pull=bool(args.get("pull", args["phase"] is not None)),
     )
+
+
+def _commands(args: dict[str, Any]) -> list[Command]:
     given = [Command(**command) for command in args["commands"]]
-    commands = [Command(canonical(c.name), c.argument, c.line) for c in given]
-    async with deps.sessions() as session:
-        done = await comment_entries(session, project_id=flow.id, comment_id=ctx.comment_id)
+    return [Command(canonical(c.name), c.argument, c.line) for c in given]
+
+
+async def _done(ctx: Context) -> list[AuditEntry]:
+    """The comment's commands that ran before, in order (a re-run does not run them again)."""
+    async with ctx.deps.sessions() as session:
+        return await comment_entries(session, project_id=ctx.flow.id, comment_id=ctx.comment_id)
+
+
+async def command_died(job: Job, deps: Any) -> None:
+    """The queue gave up on a comment's commands where the job could not say so (GitHub
+    failing past the retry budget, or its worker dying each time): the comment's one reply
+    gives what ran, and says of the rest that they were not run and how to ask again."""
+    assert isinstance(deps, Deps)
+    flow = await open_flow(deps, int(job.args["project_id"]), guard=False)
+    if flow is None:
+        return
+    ctx = _context(flow, job.args)
+    commands, done = _commands(job.args), await _done(ctx)
+    why = job.last_error or "its worker stopped"
+    answers: list[str] = []
+    for command in commands:
+        spec = spec_for(command)
+        if spec is None or not may_run(spec, bool(job.args["allowed"])):
+            answers.append(refusal(command, ctx.login))
+        elif done:
+            answers.append(done.pop(0).result)
+        else:
+            answers.append(GAVE_UP.format(user=ctx.login, name=command.name, why=why))
+    await _reply(ctx, commands, answers)
+
+
+async def run_command_job(job: Job, deps: Any) -> None:
+    assert isinstance(deps, Deps)
+    args = job.args
+    flow = await open_flow(deps, int(args["project_id"]), guard=False)
+    if flow is None:
+        return
+    ctx = _context(flow, args)
+    commands, done = _commands(args), await _done(ctx)
     answers: list[str] = []
     changed = False
     for command in commands:

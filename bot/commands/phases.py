@@ -97,7 +97,7 @@ async def _regenerate(ctx: Context, phase: Phase) -> Answer:
 
 
 async def _rerun(ctx: Context, failed: dict[str, object], phase: Phase | None) -> Answer:
-    removed = await rerun_failed(ctx.flow, dict(failed), phase, str(ctx.comment_id))
+    removed = await rerun_failed(ctx.flow, dict(failed), phase, ctx.tag)
     where = f", phase {phase.number}" if phase is not None else ""
     kind = str(failed["kind"]).replace("_", " ")
     text = RERUN.format(

@@ -32,6 +32,7 @@ import gidgethub.httpx
 import httpx2
 
 from bot.github.auth import InstallationToken, TokenCache, app_jwt
+from bot.github.metrics import record_response
 from bot.github.ratelimit import (
     Clock,
     MutationPacer,
@@ -136,6 +137,7 @@ class GitHubClient(gidgethub.httpx.GitHubAPI):
     @staticmethod
     def _logged(method: str, url: str, response: Response) -> Response:
         status, response_headers, _ = response
+        record_response(method, status, response_headers)
         log.debug(
             "github %s %s -> %s",
             method,

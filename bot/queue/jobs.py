@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.actions import ACTION_JOB
 from bot.commands.intake import COMMAND_JOB
-from bot.commands.job import run_command_job
+from bot.commands.job import command_died, run_command_job
+from bot.commands.requested import action_died, run_action_job
 from bot.deps import Deps
 from bot.labels import ENSURE_LABELS, run_ensure_labels
 from bot.queue.dispatch import handle_delivery
@@ -57,6 +59,7 @@ def build_registry(*, workflow: bool = True) -> JobRegistry:
     registry.add(PRUNE, run_prune)
     if workflow:
         register_workflow(registry)
-        registry.add(COMMAND_JOB, run_command_job, on_wait=show_waiting)
+        registry.add(COMMAND_JOB, run_command_job, on_dead=command_died, on_wait=show_waiting)
+        registry.add(ACTION_JOB, run_action_job, on_dead=action_died, on_wait=show_waiting)
         registry.add(ENSURE_LABELS, run_ensure_labels)
     return registry

@@ -282,6 +282,8 @@ class Worker:
                 reason=exc.reason,
             )
             logger.info("job deferred: %s", exc)
+            if job.transient_since is not None:  # it waited on GitHub: no longer
+                await self._tell_wait(job)
             return
         except Exception as exc:  # the job's edge: any handler error fails the job, with context
             await self._failed(job, exc)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import AgentFactory, Deps, build_agents, build_github_app
@@ -29,10 +29,15 @@ from bot.queue.jobs import build_registry
 from bot.queue.maintenance import schedule_periodic
 from bot.queue.worker import Worker
 from bot.settings import CREDENTIAL_FIELDS, CredentialState, Settings, load_settings
+from bot.web.access import AccessError, SecurityHeaders, access_error_page, access_routes
 from bot.web.accesslog import AccessLog
+from bot.web.api import api_routes
+from bot.web.dashboard import dashboard_routes
+from bot.web.dashboard import home as dashboard_home
 from bot.web.health import health_response
 from bot.web.intake import DeliveryIntake
 from bot.web.manifest import CALLBACK_PATH
+from bot.web.metrics import metrics
 from bot.web.proxy import LOOPBACK_BASE_URL, ProxyConfig, ProxyRunner
 from bot.web.registration import ConfiguredApp
 from bot.web.setup import setup_routes
@@ -42,11 +47,6 @@ from storage.sqlite_batch import sqlite_writer
 
 log = logging.getLogger(__name__)
 
-CONFIGURED_PAGE = (
-    "<!doctype html><title>AI Orchestrator</title><h1>AI Orchestrator is running</h1>"
-    "<p>GitHub App {app_id} is configured. Webhooks are received at <code>/webhooks</code>; "
-    "health is at <a href='/health'>/health</a>.</p>"
-)
 # Setup mode copies these from the env file it just wrote; the rest of the settings stay.
 RELOADED_FIELDS = (*CREDENTIAL_FIELDS, "webhook_proxy_url")
 
@@ -182,7 +182,7 @@ def create_app(
         runtime = _runtime(request)
         if runtime.deps is None:
             return await setup["/"](request)  # type: ignore[no-any-return]
-        return HTMLResponse(CONFIGURED_PAGE.format(app_id=runtime.settings.github_app_id))
+        return await dashboard_home(request)
 
     async def setup_callback(request: Request) -> Response:
         if _runtime(request).deps is not None:
@@ -192,11 +192,20 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/webhooks", webhooks, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/", home, methods=["GET"]),
         Route(CALLBACK_PATH, setup_callback, methods=["GET"]),
+        *dashboard_routes(),
+        *access_routes(),
+        *api_routes(),
     ]
     # One access-log line per request, ours (uvicorn's is off: bot/web/accesslog.py).
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders)],
+        exception_handlers={AccessError: access_error_page},
+    )
     # An event is up to 25 MB of payload, sent by smee.io as JSON inside JSON, perhaps twice.
     max_event_bytes = 3 * settings.webhook_max_bytes
     proxy = ProxyRunner(proxy_config or ProxyConfig(), _loopback(app), max_event_bytes)

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from bot.web.access.paths import CALLBACK_PATH as SIGN_IN_CALLBACK_PATH
+
 APP_YML = Path(__file__).with_name("app.yml")  # a symlink to the top-level app.yml
 
 WEBHOOK_PATH = "/webhooks"
@@ -80,6 +82,8 @@ def build_manifest(
     manifest["hook_attributes"] = {k: v for k, v in hook.items() if k in HOOK_KEYS}
     manifest["hook_attributes"]["url"] = webhook_url
     manifest["redirect_url"] = browser + CALLBACK_PATH
+    # Where GitHub may send people back after signing in to the dashboard (bot/web/access).
+    manifest["callback_urls"] = [browser + SIGN_IN_CALLBACK_PATH]
     if setup_url is not None:
         manifest["setup_url"] = setup_url
     if "default_events" in manifest:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,7 @@ def config_variables(app: Conversion, extra: Mapping[str, str] | None = None) ->
         "GITHUB_WEBHOOK_SECRET": app.webhook_secret.get_secret_value(),
         "GITHUB_CLIENT_ID": app.client_id,
         "GITHUB_CLIENT_SECRET": app.client_secret.get_secret_value(),
+        "SESSION_SECRET": new_session_secret(),
         **(extra or {}),
     }
 
@@ -166,6 +168,8 @@ def save_credentials(app: Conversion, env_file: Path) -> ConfiguredApp:
         "GITHUB_CLIENT_ID": app.client_id,
         "GITHUB_CLIENT_SECRET": app.client_secret.get_secret_value(),
     }
+    if not _has_session_secret(env_file):  # a second App keeps the sessions signed in
+        credentials["SESSION_SECRET"] = new_session_secret()
     try:
         write_private_file(key_file, app.pem.get_secret_value())
     except OSError as exc:
@@ -184,6 +188,19 @@ def save_credentials(app: Conversion, env_file: Path) -> ConfiguredApp:
     return ConfiguredApp(
         app.id, app.slug, app.name, app.html_url, app.client_id, env_file, key_file
     )
+
+
+def new_session_secret() -> str:
+    """A fresh SESSION_SECRET: 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def _has_session_secret(env_file: Path) -> bool:
+    try:
+        text = env_file.read_text()
+    except OSError:
+        return False
+    return any(line.strip().startswith("SESSION_SECRET=") for line in text.splitlines())
 
 
 def _reason(exc: Exception) -> str:

@@ -6,12 +6,15 @@ delivery's id, event, action and outcome to it rather than writing a line of its
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.settings import Settings
 from bot.web.accesslog import annotate
 from bot.web.intake import DeliveryIntake, DeliveryNotStored
+from bot.web.metrics import webhook_answered
 from bot.web.payload import Refused, verified_event
 from storage.deliveries import NewDelivery
 
@@ -51,6 +54,17 @@ def _not_stored(exc: DeliveryNotStored) -> JSONResponse:
 
 
 async def receive(request: Request, settings: Settings, intake: DeliveryIntake) -> Response:
+    """Answers one webhook request, and counts it with its latency for /metrics."""
+    started = time.perf_counter()
+    verified: dict[str, str] = {}  # the event, once its signature checked out
+    response = await _receive(request, settings, intake, verified)
+    webhook_answered(verified.get("event"), response.status_code, time.perf_counter() - started)
+    return response
+
+
+async def _receive(
+    request: Request, settings: Settings, intake: DeliveryIntake, verified: dict[str, str]
+) -> Response:
     try:
         body = await read_limited(request, settings.webhook_max_bytes)
     except TooLarge:
@@ -59,6 +73,7 @@ async def receive(request: Request, settings: Settings, intake: DeliveryIntake) 
         event = verified_event(request.headers, body, settings.webhook_secret())
     except Refused as refused:
         return _answer(refused.status, refused.message)
+    verified["event"] = event.event
     action = event.data.get("action")
     annotate(request, delivery_id=event.delivery_id, event=event.event, action=action)
     try:

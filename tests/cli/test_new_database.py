@@ -25,6 +25,11 @@ READERS = {
     "audit": [],
     "prune": ["--dry-run"],
     "docs export": ["1"],
+    "docs list-phases": ["1"],
+    "docs view-plan": ["1"],
+    "projects": [],
+    "status": ["1"],
+    "metrics": [],
     "replay": ["no-such-delivery"],
     "worker": [],
     "serve": [],  # with AUTO_MIGRATE=false, as `web`

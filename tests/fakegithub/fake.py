@@ -21,11 +21,13 @@ from tests.fakegithub import (
     routes_repos,
     routes_reviews,
     routes_suites,
+    routes_user,
 )
 from tests.fakegithub.ci import CIMixin
 from tests.fakegithub.faults import EVERY_METHOD, SERVER_ERRORS, Faults
 from tests.fakegithub.installs import InstallsMixin
 from tests.fakegithub.keys import KeyPair, session_key
+from tests.fakegithub.oauth import OAuthMixin
 from tests.fakegithub.openapi import OpenAPISpec
 from tests.fakegithub.people import PeopleMixin
 from tests.fakegithub.router import Auth, Call, Handler, Reply, Route
@@ -44,10 +46,11 @@ ROUTE_TABLES = (
     routes_checks.routes,
     routes_suites.routes,
     routes_actions.routes,
+    routes_user.routes,
 )
 
 
-class FakeGitHub(PeopleMixin, InstallsMixin, CIMixin):
+class FakeGitHub(PeopleMixin, InstallsMixin, CIMixin, OAuthMixin):
     """A stateful GitHub: REST answers, webhooks out, every request recorded and checked."""
 
     def __init__(
@@ -67,6 +70,7 @@ class FakeGitHub(PeopleMixin, InstallsMixin, CIMixin):
         self._dispatch.side_hosts[routes_actions.LOGS_HOST] = functools.partial(
             routes_actions.serve_log, self
         )
+        self._dispatch.side_hosts[httpx2.URL(self.urls.web).host] = self.serve_web  # sign-in
         self.transport = httpx2.MockTransport(self._dispatch.handle)
 
     # ---- HTTP ----------------------------------------------------------------------------

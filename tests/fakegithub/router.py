@@ -14,8 +14,11 @@ from tests.fakegithub.model import App, Installation, Repo, Token, User
 
 if TYPE_CHECKING:
     from tests.fakegithub.base import FakeBase
+    from tests.fakegithub.oauth import UserToken
 
-Auth = Literal["jwt", "token", "none"]
+# "token": an installation token, or a person's user-to-server token (oauth.py) acting as
+# them; "user": a user-to-server token only (`/user...`).
+Auth = Literal["jwt", "token", "user", "none"]
 Handler = Callable[["Call"], "Reply"]
 DOCS = "https://docs.github.com/rest"
 
@@ -105,10 +108,13 @@ class Call:
     app: App | None = None  # set for JWT routes
     token: Token | None = None  # set for installation routes
     installation: Installation | None = None
+    user_token: UserToken | None = None  # set for a person's user-to-server token
 
     @property
     def actor(self) -> User:
-        """Who acts: the App's bot user for installation tokens."""
+        """Who acts: the App's bot user for installation tokens, the person for theirs."""
+        if self.user_token is not None:
+            return self.user_token.user
         if self.installation is not None:
             return self.fake.state.apps[self.installation.app_id].bot
         raise ApiError(403, "Resource not accessible by integration")
@@ -138,6 +144,8 @@ class Call:
         return default
 
     def may_see(self, repo: Repo) -> bool:
+        if self.user_token is not None:
+            return bool(self.fake.user_may_see(self.user_token, repo))  # type: ignore[attr-defined]
         installation = self.installation
         if installation is None:
             return False

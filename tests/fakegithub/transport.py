@@ -219,6 +219,8 @@ class Transport:
                 raise ApiError(401, "A JSON web token could not be decoded")
             call.app = self._verify_jwt(credential)
             return
+        if scheme.lower() in {"token", "bearer"} and self._as_user(route, call, credential):
+            return
         token = self.fake.state.tokens.get(credential)
         if scheme.lower() not in {"token", "bearer"} or token is None:
             raise ApiError(401, "Bad credentials")
@@ -228,6 +230,14 @@ class Transport:
         if installation is None or installation.suspended_at is not None:
             raise ApiError(403, "This installation has been suspended")
         call.token, call.installation = token, installation
+
+    def _as_user(self, route: Route, call: Call, credential: str) -> bool:
+        """A person's user-to-server token (oauth.py): True when it authenticated the call."""
+        user_token = self.fake.user_for_token(credential)  # type: ignore[attr-defined]
+        if user_token is None and route.auth == "user":
+            raise ApiError(401, "Bad credentials")
+        call.user_token = user_token
+        return user_token is not None
 
     def _verify_jwt(self, credential: str) -> App:
         undecodable = ApiError(401, "A JSON web token could not be decoded")

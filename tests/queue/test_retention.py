@@ -21,6 +21,7 @@ from storage.jobs import Job, JobStatus, NewJob, enqueue
 from storage.ledger import LLMCall
 from storage.projects import ProjectStatus
 from storage.types import utcnow
+from storage.web_sessions import WebSession, add_session
 from tests.workflow_helpers import bare_project
 
 NOW = utcnow()
@@ -149,3 +150,22 @@ async def test_a_retention_of_zero_days_keeps_everything(
     keep = {"retain_deliveries_days": 0, "retain_jobs_days": 0, "retain_ledger_days": 0}
     await run_maintenance(sessions, settings_for(database_url, **keep))
     assert await left(sessions) == before
+
+
+async def test_the_hourly_prune_deletes_expired_sign_in_sessions(
+    sessions: SessionMaker, database_url: str
+) -> None:
+    """A session past its expiry can never be used again (the cookie is refused), so its
+    encrypted tokens do not wait for a retention setting."""
+    async with transaction(sessions) as session:
+        for key, expires in (
+            ("expired", NOW - timedelta(minutes=1)),
+            ("live", RECENT + timedelta(days=14)),
+        ):
+            row = WebSession(
+                key=key, user_id=1, login="octocat", access_token="x", expires_at=expires
+            )
+            await add_session(session, row)
+    await run_maintenance(sessions, settings_for(database_url))
+    async with sessions() as session:
+        assert list((await session.exec(select(WebSession.key))).all()) == ["live"]

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.github.ratelimit import RateLimited
-from bot.queue.worker import JobRegistry, Worker
+from bot.queue.worker import JobRegistry, RetryLater, Worker
 from storage.db import SessionMaker, transaction
 from storage.jobs import (
     Job,
@@ -206,3 +206,28 @@ async def test_a_worker_dying_after_transient_failures_is_claimed_again(
     assert [job.id for job in buried] == [job_id]
     dead = await load_job(sessions, job_id)
     assert dead.last_error is not None and "attempt 2 of 2" in dead.last_error
+
+
+async def test_a_step_that_chooses_to_wait_is_no_longer_waiting_on_github(
+    sessions: SessionMaker,
+) -> None:
+    """A 502, then the step defers itself (GitHub answered; the step waits on a cap): the run
+    of transient failures is over, so an old outage cannot end the job at its next 5xx."""
+    hooks = Hooks()
+    job_id = await add(sessions, project_id=7)
+    deferred = RetryLater(timedelta(seconds=30), "the jobs cap")
+    w = worker(
+        sessions, raising(BROKEN, deferred, BROKEN), hooks, transient_budget=timedelta(hours=1)
+    )
+    await run_attempts(sessions, w, 1)
+    async with transaction(sessions) as session:  # that 502 came 61 minutes ago
+        began = utcnow() - timedelta(minutes=61)
+        await session.exec(update(Job).where(col(Job.id) == job_id).values(transient_since=began))
+    await run_attempts(sessions, w, 1)
+    job = await load_job(sessions, job_id)
+    assert (job.status, job.transient_since) == (JobStatus.QUEUED, None)
+    assert hooks.waits == [job_id, job_id]  # started waiting on GitHub, then stopped
+    async with sessions() as session:
+        assert await waiting_on_github(session, project_id=7) == 0
+    await run_attempts(sessions, w, 1)  # a new 5xx starts a new run, within its budget
+    assert (await load_job(sessions, job_id)).status is JobStatus.QUEUED

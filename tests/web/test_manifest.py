@@ -130,6 +130,7 @@ def test_manifest_drops_keys_github_does_not_know() -> None:
         "url": "https://bot.example.com",
         "hook_attributes": {"url": "https://bot.example.com/webhooks", "active": False},
         "redirect_url": "https://bot.example.com/setup/callback",
+        "callback_urls": ["https://bot.example.com/login/callback"],
         "request_oauth_on_install": False,
     }
 

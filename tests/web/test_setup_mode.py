@@ -335,6 +335,9 @@ def test_callback_writes_credentials_a_restarted_app_starts_with(
     assert restarted.github_client_secret is not None
     assert restarted.github_client_secret.get_secret_value() == app.client_secret
     assert restarted.trigger_label == "ship-it"
+    assert restarted.session_secret is not None  # generated for the dashboard's sessions
+    session_secret = restarted.session_secret.get_secret_value()
+    assert len(session_secret) >= 43 and session_secret not in caplog.text
     assert asyncio.run(fetch_app_slug(fake_github, restarted)) == app.slug
 
     assert f'href="{fake_github.urls.web}/apps/{app.slug}/installations/new"' in response.text
@@ -519,7 +522,10 @@ def test_on_a_throwaway_disk_the_values_to_set_are_shown_once_and_never_logged(
     app = next(app for app in fake_github.state.apps.values() if app.id != fake_github.app_id)
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
-    assert Textareas(response.text).values == {
+    values = Textareas(response.text).values
+    session_secret = values.pop("SESSION_SECRET")  # generated here, for the dashboard's cookies
+    assert len(session_secret) >= 43
+    assert values == {
         "GITHUB_APP_ID": str(app.id),
         "GITHUB_PRIVATE_KEY": app.keys.private_pem,
         "GITHUB_WEBHOOK_SECRET": app.webhook_secret,
@@ -528,7 +534,7 @@ def test_on_a_throwaway_disk_the_values_to_set_are_shown_once_and_never_logged(
     }
     assert written_files(env_file) == []
     assert seen == []  # nothing to switch to: the platform restarts the app with the values
-    secrets = (app.webhook_secret, app.client_secret, app.keys.private_pem[40:80])
+    secrets = (app.webhook_secret, app.client_secret, app.keys.private_pem[40:80], session_secret)
     assert not [secret for secret in secrets if secret in caplog.text]
 
     later = client.get("/")

@@ -36,9 +36,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot.status.view import STEP_TEXT
 from storage.db import transaction
 from storage.jobs import Job, JobStatus
 from storage.projects import Project
+from storage.states import ProjectStep
 from tests.appfixtures import scripted_agents, settings_for
 from tests.apphelpers import RunningApp, running_app
 from tests.fakegithub import FakeGitHub
@@ -58,9 +60,12 @@ from tests.workflow_helpers import (
     job_errors,
     phases_of,
     status_comments,
+    status_text,
 )
 
 pytestmark = pytest.mark.slow
+
+ASKS_APPROVAL = STEP_TEXT[ProjectStep.AWAITING_APPROVAL]
 
 WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 TOKENS = "/app/installations/{installation_id}/access_tokens"  # auth, not the project's writes
@@ -205,6 +210,15 @@ async def _project(app: RunningApp) -> Project | None:
         return (await session.exec(select(Project))).one_or_none()
 
 
+def _status(fake: FakeGitHub, project: Project) -> str:
+    """The status comment's text, once there is one."""
+    return (
+        status_text(fake, project.issue_number)
+        if status_comments(fake, project.issue_number)
+        else ""
+    )
+
+
 async def _give_attempts(app: RunningApp) -> None:
     async with transaction(app.runtime.sessions) as session:
         unfinished = col(Job.status).in_([JobStatus.QUEUED, JobStatus.RUNNING])
@@ -236,7 +250,10 @@ async def _drive(app: RunningApp, chaos: Chaos) -> None:
             await expire_leases(app)  # as if its lease had run out
             await workers.start()
         project = await _project(app)
-        if project is not None and project.step == "awaiting_approval" and not approved:
+        # A person approves when the status comment asks them to, not when the database says
+        # the plan waits: a plan-file step killed before its comment edit must still ask.
+        if project is not None and not approved and ASKS_APPROVAL in _status(fake, project):
+            assert project.step == "awaiting_approval"
             approved = True
             number = project.issue_number
             chaos.person_events.append(fake.person_comments("writer", number, "/approve"))

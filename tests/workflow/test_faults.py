@@ -22,7 +22,9 @@ from storage.db import transaction
 from storage.jobs import Job, JobStatus
 from storage.projects import ProjectStatus
 from storage.types import utcnow
+from storage.workflow import Phase
 from tests.apphelpers import RunningApp
+from tests.command_helpers import reply_to
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.faults import SERVER_ERRORS, WRITES, Faults, secondary_limit
 from tests.fakegithub.router import Call
@@ -40,6 +42,7 @@ from tests.workflow_helpers import (
     project_of,
     retry_now,
     reviews_on,
+    run_until,
     set_options,
     start_project,
     status_comments,
@@ -225,3 +228,46 @@ async def test_a_job_failing_on_github_past_its_budget_says_why_and_how_to_retry
     await comment(workflow_app, fake_github, "writer", number, "/retry phase-1")
     assert (await project_of(workflow_app)).final_pr_number is not None
     assert len([p for p in app_pulls(fake_github) if p.head_ref.endswith("/phase-1")]) == 1
+
+
+async def outage_outlasts_the_budget(app: RunningApp, fake: FakeGitHub) -> None:
+    """The jobs GitHub is failing began to fail 61 minutes ago; they run once more."""
+    async with transaction(app.runtime.sessions) as session:
+        began = utcnow() - timedelta(minutes=61)
+        waiting = col(Job.transient_since).is_not(None)
+        await session.exec(update(Job).where(waiting).values(transient_since=began))
+    await retry_now(app)
+    await app.settle(fake)
+
+
+async def test_a_command_that_github_fails_past_its_budget_is_answered_with_why(
+    workflow_app: RunningApp, fake_github: FakeGitHub, scripted_model: ScriptedModel
+) -> None:
+    """`/abort` cannot close the phase's pull request while GitHub answers 502 for an hour:
+    the person is told in the comment's reply that it did not finish, why, and what to do."""
+    set_options(fake_github, AUTO)
+    ScriptedProject(phases=2).install(scripted_model)
+    _, opened = fake_github.person_opens_issue("octocat", "Orders", "Orders and invoices.")
+    number = int(opened["issue"]["number"])
+    await workflow_app.deliver(
+        *fake_github.person_labels_issue("writer", number, "ai-orchestrator")
+    )
+
+    async def phase_one_opened() -> bool:
+        async with workflow_app.runtime.sessions() as session:
+            pulls = (await session.exec(select(Phase.pr_number).where(Phase.number == 1))).all()
+        return pulls not in ([], [None])
+
+    await run_until(workflow_app, fake_github, phase_one_opened)  # and no further
+    assert (await project_of(workflow_app)).status is ProjectStatus.RUNNING
+    pull = "/repos/{owner}/{repo}/pulls/{pull_number}"
+    fake_github.inject("PATCH", pull, 502, json={"message": "Bad Gateway"}, times=10_000)
+    await comment(workflow_app, fake_github, "writer", number, "/abort")
+    async with workflow_app.runtime.sessions() as session:
+        [job] = (await session.exec(select(Job).where(Job.kind == "command"))).all()
+    assert (job.status, job.transient_since is not None) == (JobStatus.QUEUED, True)
+
+    await outage_outlasts_the_budget(workflow_app, fake_github)
+    reply = reply_to(fake_github, number, "/abort")
+    assert "`/abort` did not finish: GitHub kept answering with errors for 1 h 1 min" in reply
+    assert "GitHubBroken: Bad Gateway" in reply and "Comment it again to retry." in reply
