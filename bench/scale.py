@@ -10,9 +10,9 @@ by waiting, as a real project's is. Webhooks the fake emits are signed and poste
 Plan approval is `auto` and the repository has CI that passes at once.
 
 It reports, per W: phases merged per minute, jobs per second, peak RSS per worker, and the
-speed-up over one worker; then the queue's claim latency on an idle queue (a command
-delivered every 200 ms once the projects are done: from `web`'s 202 to the job leaving
-`queued`) and the duplicates it finds afterwards (per project: phase branches, pull
+speed-up over one worker; then the queue's claim latency on an idle queue (once the
+projects are done, a `/cost` comment delivered each time no job is running or due: from
+`web`'s 202 to its job leaving `queued`) and the duplicates it finds afterwards (per project: phase branches, pull
 requests, validator reviews and check runs per head, status comments; each must be one).
 Then 10 projects on SQLite under `ai-orchestrator serve` alone.
 
@@ -54,6 +54,7 @@ import storage.schema  # noqa: F401  (every table on the metadata)
 from storage.db import SessionMaker, make_engine, make_sessionmaker, sync_engine
 from storage.jobs import Job, JobStatus
 from storage.projects import Project
+from storage.types import utcnow
 from storage.workflow import Phase
 from tests.apphelpers import webhook_headers
 from tests.fakegithub import FakeGitHub, standard_world
@@ -232,14 +233,36 @@ async def claim_latencies(
     """On an idle queue: from `web`'s answer to a `/cost` comment to its job leaving `queued`."""
     found: list[float] = []
     for _ in range(IDLE_PROBES):
+        await _until_idle(sessions)  # the last probe's reply and its webhook are done
         async with sessions() as session:
             last = (await session.exec(select(func.max(Job.id)))).one() or 0
         await deliver(client, fake, *fake.person_comments("writer", issue, "/cost"))
         answered = time.perf_counter()
         claimed = await _claimed_after(sessions, int(last))
         found.append((claimed - answered) * 1000)
-        await asyncio.sleep(0.2)
     return found
+
+
+async def _until_idle(sessions: SessionMaker, quiet: int = 3) -> None:
+    """Until no job is running or due for `quiet` looks in a row, 50 ms apart: a queue that
+    is idle, not one whose worker is still busy with the previous probe's `/cost` reply (a
+    probe every 200 ms measured that instead, with one worker: its claim then waited for the
+    project's line of jobs)."""
+    seen = 0
+    while seen < quiet:
+        async with sessions() as session:
+            busy = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(
+                        (col(Job.status) == JobStatus.RUNNING)
+                        | ((col(Job.status) == JobStatus.QUEUED) & (col(Job.run_after) <= utcnow()))
+                    )
+                )
+            ).one()
+        seen = seen + 1 if busy == 0 else 0
+        await asyncio.sleep(0.05)
 
 
 async def _claimed_after(sessions: SessionMaker, last: int) -> float:

@@ -147,11 +147,22 @@ def _begin_immediate(conn: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is
     # locked" when another connection wrote in between (WAL snapshots cannot be upgraded);
     # taking the write lock at BEGIN makes it wait its turn under busy_timeout instead.
-    # Sent straight to aiosqlite: one round trip to its thread, where `exec_driver_sql`
-    # takes three (cursor, execute, close), and every transaction begins here.
-    conn.connection.dbapi_connection.run_async(
-        lambda driver: driver.execute_fetchall("BEGIN IMMEDIATE")
-    )
+    # Sent straight to aiosqlite's thread (its `_execute` queue): one round trip, where
+    # `exec_driver_sql` takes three (cursor, execute, close), and every transaction begins here.
+    conn.connection.dbapi_connection.run_async(lambda driver: driver._execute(_begin_on, driver))
+
+
+def _begin_on(driver: Any) -> None:
+    # On aiosqlite's thread, after whatever was queued before. A transaction open here is a
+    # leftover: a task cancelled while its own BEGIN waited on this thread gave the connection
+    # back before that BEGIN ran, so the pool's reset saw none to roll back. Nobody else holds
+    # a checked-out connection, and its caller saw the cancellation: it is rolled back, rather
+    # than every later transaction of the process failing ("cannot start a transaction within
+    # a transaction") on the one pooled connection.
+    connection = driver._conn
+    if connection.in_transaction:
+        connection.rollback()
+    connection.execute("BEGIN IMMEDIATE")
 
 
 def _reset_sqlite(dbapi_connection: Any, _record: Any, state: Any) -> None:

@@ -133,9 +133,6 @@ def _job_id(job: Job) -> int:
     return job.id
 
 
-YIELD_SECONDS = 0.002
-
-
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     """Sleeps `seconds`, or less when `stop` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
@@ -154,7 +151,7 @@ class Worker:
         lease_seconds: float = 300,
         poll_seconds: float = 0.5,
         heartbeat_seconds: float = 10,
-        yield_to: Callable[[], bool] | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
         on_beat: Callable[[], Awaitable[object]] | None = None,
         transient_budget: timedelta = TRANSIENT_BUDGET,
         doorbell: Doorbell | None = None,
@@ -165,7 +162,9 @@ class Worker:
         self.doorbell = doorbell
         # In `serve`, the web server shares this process and its SQLite connection: while it
         # has webhook deliveries waiting to be stored, the claim loops stand aside, so that
-        # acknowledging GitHub never waits behind background work.
+        # acknowledging GitHub never waits behind background work. `yield_to()` returns when
+        # the intake is idle (at once when it is): an event, not a poll, so that standing
+        # aside costs the busy intake nothing.
         self.yield_to = yield_to
         # Called with each heartbeat: the app schedules its periodic jobs there.
         self.on_beat = on_beat
@@ -242,9 +241,8 @@ class Worker:
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            if self.yield_to is not None and self.yield_to():
-                await _wait(stop, YIELD_SECONDS)
-                continue
+            if self.yield_to is not None:
+                await self.yield_to()
             try:
                 job = await self.run_once()
             except Exception:  # the worker loop's edge: a database hiccup must not end it

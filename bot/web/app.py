@@ -87,7 +87,7 @@ class Runtime:
                 transient_budget=timedelta(seconds=settings.job_transient_budget_seconds),
                 doorbell=Doorbell(settings.database_url),
                 on_beat=lambda: schedule_periodic(self.sessions),
-                yield_to=lambda: self.intake.busy,
+                yield_to=self.intake.idle,
             )
             self.worker_task = asyncio.create_task(worker.run(self.stop), name="worker")
 

@@ -107,11 +107,16 @@ class DeliveryIntake:
     max_batch: int = 200
     _pending: list[Pending] = field(default_factory=list)
     _writer: asyncio.Task[None] | None = None
+    # Set while no delivery waits to be stored: `serve`'s worker claims only then.
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @property
-    def busy(self) -> bool:
-        """Deliveries are waiting to be stored (the in-process worker yields meanwhile)."""
-        return bool(self._pending) or (self._writer is not None and not self._writer.done())
+    def __post_init__(self) -> None:
+        self._idle.set()
+
+    async def idle(self) -> None:
+        """Returns once no delivery waits to be stored (at once, without yielding, when none
+        does): the in-process worker stands aside for the intake."""
+        await self._idle.wait()
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -124,23 +129,30 @@ class DeliveryIntake:
         `DeliveryNotStored` when the database would not store it."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.append((delivery, future))
+        self._idle.clear()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="delivery-intake")
         return await future
 
     async def _write_all(self) -> None:
-        while self._pending:
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
-            try:
-                new_ids = await store_batch(self.sessions, [d for d, _ in batch], self.writer)
-            except Exception as exc:  # nothing of the batch was stored
-                if len(batch) == 1:
-                    await self._refuse(batch[0], exc)
-                else:
-                    await self._write_one_by_one(batch)
-                continue
-            self._answer(batch, new_ids)
+        try:
+            while self._pending:
+                await self._write_next()
+        finally:  # nothing waits: the same turn of the loop that found the list empty
+            self._idle.set()
+
+    async def _write_next(self) -> None:
+        batch = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
+        try:
+            new_ids = await store_batch(self.sessions, [d for d, _ in batch], self.writer)
+        except Exception as exc:  # nothing of the batch was stored
+            if len(batch) == 1:
+                await self._refuse(batch[0], exc)
+            else:
+                await self._write_one_by_one(batch)
+            return
+        self._answer(batch, new_ids)
 
     async def _write_one_by_one(self, batch: list[Pending]) -> None:
         for pending in batch:

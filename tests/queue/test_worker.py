@@ -390,6 +390,32 @@ async def test_run_stops_after_the_running_job_and_beats(sessions: SessionMaker)
         assert await latest_beat(session) is not None
 
 
+async def test_the_claim_loops_stand_aside_while_the_intake_is_busy(
+    sessions: SessionMaker,
+) -> None:
+    """`serve`'s worker claims nothing while deliveries wait to be stored, and starts as soon
+    as the intake is idle, without a poll in between."""
+    ran = asyncio.Event()
+
+    async def echo(job: Job, deps: Any) -> None:
+        ran.set()
+
+    intake_idle = asyncio.Event()  # busy: a delivery is waiting to be stored
+    job_id = await add(sessions)
+    stop = asyncio.Event()
+    worker = Worker(
+        sessions, registry_of("echo", echo), None, poll_seconds=30, yield_to=intake_idle.wait
+    )
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.2)
+    assert not ran.is_set() and (await load(sessions, job_id)).status is JobStatus.QUEUED
+    intake_idle.set()
+    await asyncio.wait_for(ran.wait(), 2)  # long before the 30 s poll
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert (await load(sessions, job_id)).status is JobStatus.DONE
+
+
 def test_log_context_puts_fields_on_records_without_overriding_extra() -> None:
     record = logging.makeLogRecord({"msg": "x", "job_id": 99})
     plain = logging.makeLogRecord({"msg": "y"})

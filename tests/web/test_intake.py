@@ -122,3 +122,20 @@ async def test_a_nul_character_fails_only_its_own_webhook_request(app: RunningAp
     note = rows[ids[1]].note
     assert rows[ids[1]].status is DeliveryStatus.FAILED
     assert note is not None and "unsupported Unicode escape sequence" in note
+
+
+async def test_idle_returns_once_every_waiting_delivery_is_stored(
+    sessions: SessionMaker, intake: DeliveryIntake
+) -> None:
+    """What `serve`'s worker waits on before it claims: the intake has nothing to store."""
+    await asyncio.wait_for(intake.idle(), 1)  # nothing submitted yet: at once
+    first, second = delivery({"action": "opened"}), delivery({"action": "closed"})
+    submits = [asyncio.create_task(intake.submit(d)) for d in (first, second)]
+    await asyncio.sleep(0)  # both are waiting to be stored
+    idle = asyncio.create_task(intake.idle())
+    await asyncio.sleep(0)
+    assert not idle.done()
+    assert await asyncio.gather(*submits) == [True, True]
+    await asyncio.wait_for(idle, 1)
+    rows, _ = await stored(sessions)
+    assert {first.delivery_id, second.delivery_id} <= set(rows)
