@@ -61,7 +61,7 @@ _REF = re.compile(r"(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)#(?P<iss
 def parse_project_ref(ref: str) -> int | tuple[str, str, int]:
     """`12` -> 12; `owner/repo#7` -> ("owner", "repo", 7); ValueError for anything else."""
     text = ref.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "¹", which isdigit() allows and int() refuses
         return int(text)
     match = _REF.fullmatch(text)
     if match is None:

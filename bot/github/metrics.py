@@ -30,6 +30,6 @@ def record_response(method: str, status: int, headers: Mapping[str, str]) -> Non
     """Counts one answer from GitHub and notes its rate-limit headers."""
     REQUESTS.labels(method=method.upper(), status=str(status)).inc()
     remaining = headers.get("x-ratelimit-remaining")
-    if remaining is not None and remaining.isdigit():
+    if remaining is not None and remaining.isascii() and remaining.isdigit():
         resource = headers.get("x-ratelimit-resource") or "core"
         RATE_LIMIT_REMAINING.labels(resource=resource).set(int(remaining))

@@ -34,7 +34,7 @@ def _answer(status: int, message: str) -> JSONResponse:
 async def read_limited(request: Request, limit: int) -> bytes:
     """The body, refusing to buffer more than `limit` bytes whatever Content-Length says."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge
     chunks: list[bytes] = []
     size = 0

@@ -66,6 +66,8 @@ async def test_project_refs(sessions: SessionMaker, seeded: Seeded) -> None:
         assert await reports.find_project_ref(session, "999") is None
         with pytest.raises(ValueError, match="give its id, or owner/repo#issue"):
             await reports.find_project_ref(session, "widgets")
+        with pytest.raises(ValueError, match="give its id"):  # a digit to isdigit(), not int()
+            await reports.find_project_ref(session, "\u00b9")
 
 
 async def test_project_detail(sessions: SessionMaker, seeded: Seeded) -> None:

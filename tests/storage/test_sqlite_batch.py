@@ -52,3 +52,25 @@ async def test_a_cancelled_write_holds_the_turn_until_its_transaction_ends(
         await write
     assert "written" in await asyncio.wait_for(turn, 5)  # committed before the turn passed on
     await writer.close()
+
+
+async def test_the_wal_is_checkpointed_off_the_writers_thread(engine: AsyncEngine) -> None:
+    """The writer's COMMIT never checkpoints (its connection's automatic checkpoint is off);
+    the checkpointer thread copies the WAL into the database file soon after."""
+    writer = sqlite_writer(engine)
+    assert writer is not None
+
+    def write(connection: sqlite3.Connection) -> int:
+        connection.execute("CREATE TABLE IF NOT EXISTS blobs (body TEXT)")
+        connection.executemany("INSERT INTO blobs VALUES (?)", [("x" * 4000,)] * 50)
+        found = connection.execute("PRAGMA wal_autocheckpoint").fetchone()
+        return int(found[0])
+
+    before = writer.path.stat().st_size
+    assert await writer.run(write) == 0
+    for _ in range(100):  # the checkpoint comes within CHECKPOINT_SECONDS, and some slack
+        if writer.path.stat().st_size >= before + 50 * 4000:
+            break
+        await asyncio.sleep(0.02)
+    assert writer.path.stat().st_size >= before + 50 * 4000  # the 200 kB left the WAL
+    await writer.close()

@@ -115,10 +115,15 @@ def listing(
     return JSONResponse([item.model_dump(mode="json") for item in items], headers=headers)
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also allows "¹" and other digits `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _params(request: Request) -> dict[str, int]:
     params = {}
     for name, raw in request.path_params.items():
-        if not str(raw).isdigit() or len(str(raw)) > 10 or not 1 <= int(raw) <= MAX_ID:
+        if not _decimal(str(raw)) or len(str(raw)) > 10 or not 1 <= int(raw) <= MAX_ID:
             raise Problem(404, "not_found", "no such project")
         params[name] = int(raw)
     return params

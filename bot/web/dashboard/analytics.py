@@ -19,7 +19,7 @@ DEFAULT_DAYS = 30
 
 def chosen_days(request: Request) -> int:
     raw = request.query_params.get("days", "")
-    return int(raw) if raw.isdigit() and int(raw) in DAY_CHOICES else DEFAULT_DAYS
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) in DAY_CHOICES else DEFAULT_DAYS
 
 
 @signed_in

@@ -18,7 +18,7 @@ MAX_PAGE = 10_000
 def page_number(request: Request) -> int:
     """The 1-based page of `?page=`."""
     raw = request.query_params.get("page", "1")
-    return min(max(int(raw), 1), MAX_PAGE) if raw.isdigit() else 1
+    return min(max(int(raw), 1), MAX_PAGE) if raw.isascii() and raw.isdigit() else 1
 
 
 def choice(request: Request, name: str, enum: type[E]) -> E | None:

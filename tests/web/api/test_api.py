@@ -228,3 +228,14 @@ async def test_the_openapi_document_describes_every_endpoint(access_app: Running
     described = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
     assert described == {(e.method, e.path) for e in ENDPOINTS}
     assert "Error" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("raw", ["%C2%B9", "%D9%A3", "0", "99999999999"], ids=repr)
+async def test_a_project_id_that_is_not_ascii_digits_is_404(
+    access_app: RunningApp, fake_github: FakeGitHub, raw: str
+) -> None:
+    """Found by schemathesis: "¹" passes `str.isdigit` and then `int` refused it (a 500)."""
+    token = fake_github.user_token("octocat")
+    headers = {"authorization": f"Bearer {token}"}
+    _error(await access_app.client.get(f"{API}/costs/{raw}/analysis", headers=headers), 404)
+    _error(await access_app.client.get(f"{API}/projects/{raw}", headers=headers), 404)
