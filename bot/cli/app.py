@@ -14,6 +14,7 @@ import httpx2
 from bot.cli.database import migrate, require_schema, run_with_sessions
 from bot.cli.doctor import run_doctor
 from bot.deps import Deps, build_agents, build_github_app, secret_values
+from bot.heap import settle_heap
 from bot.logs import configure_logging
 from bot.preflight import app_problems, preflight, preflight_server, require
 from bot.queue.dispatch import run_delivery, stored_delivery
@@ -86,6 +87,7 @@ async def _run_worker(settings: Settings) -> None:
             doorbell=Doorbell(settings.database_url),
             on_beat=lambda: schedule_periodic(sessions),
         )
+        settle_heap()  # what start-up built is never garbage (bot/heap.py)
         await worker.run(stop)
     await engine.dispose()
 

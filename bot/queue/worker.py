@@ -189,6 +189,8 @@ class Worker:
         )
         if job is None:
             return None
+        if self.doorbell is not None:
+            self.doorbell.ring()  # there may be more: pass the ring on to the next idle loop
         with log_context(job_id=job.id, job_kind=job.kind, project_id=job.project_id):
             await self._execute(job)
         return job

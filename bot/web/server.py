@@ -14,6 +14,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from bot.heap import settle_heap
+
 log = logging.getLogger(__name__)
 
 SETUP_LINE = "setup mode: open {url} to register the GitHub App"
@@ -34,6 +36,7 @@ class Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        settle_heap()  # the app is up: what it built is never garbage (bot/heap.py)
         if self.started and not self.should_exit and _in_setup_mode(self.app):
             bound = [sock.getsockname() for server in self.servers for sock in server.sockets]
             url = setup_url(bound, self.app.state.runtime.settings.public_url)

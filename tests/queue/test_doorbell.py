@@ -87,3 +87,25 @@ async def test_a_notify_from_another_process_rings_the_bell(database_url: str) -
     await listening
     await other.dispose()
     assert waited < 2.0
+
+
+async def test_a_ring_wakes_one_waiting_loop_not_all_of_them() -> None:
+    """Four idle claim loops, one new job: one loop wakes to claim it (it rings on if it
+    found one); the others sleep on, rather than all four querying for the one job."""
+    bell = Doorbell()
+    stop = asyncio.Event()
+    try:
+        loops = [asyncio.create_task(bell.wait(stop, 30)) for _ in range(4)]
+        await asyncio.sleep(0.01)
+        bell.ring()
+        await asyncio.sleep(0.01)
+        assert sum(loop.done() for loop in loops) == 1
+        bell.ring()
+        await asyncio.sleep(0.01)
+        assert sum(loop.done() for loop in loops) == 2
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*loops), 1)
+        bell.ring()  # nobody waits: the next wait returns at once
+        await asyncio.wait_for(bell.wait(asyncio.Event(), 30), 0.5)
+    finally:
+        bell.close()

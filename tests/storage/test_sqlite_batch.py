@@ -1,4 +1,6 @@
-"""The SQLite writer keeps the process's write turn until its thread's transaction has ended."""
+"""The SQLite writer: inline when SQLite's write lock is free, on its thread when another
+process holds it (keeping the process's write turn until that transaction ends), and the WAL
+checkpointed off both."""
 
 from __future__ import annotations
 
@@ -30,7 +32,11 @@ async def test_a_cancelled_write_holds_the_turn_until_its_transaction_ends(
         release.wait(10)
         connection.execute("CREATE TABLE written (n INTEGER)")
 
+    other = sqlite3.connect(writer.path)  # another process holds the write lock, so the
+    other.execute("BEGIN IMMEDIATE")  # transaction goes to the writer's thread, and waits
     write = asyncio.create_task(writer.run(slow_insert))
+    await asyncio.sleep(0.1)
+    other.rollback()
     await asyncio.to_thread(started.wait, 10)
     write.cancel()
     await asyncio.sleep(0.05)  # the cancellation is delivered, the thread still works
@@ -74,3 +80,34 @@ async def test_the_wal_is_checkpointed_off_the_writers_thread(engine: AsyncEngin
         await asyncio.sleep(0.02)
     assert writer.path.stat().st_size >= before + 50 * 4000  # the 200 kB left the WAL
     await writer.close()
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_on_the_thread_not_the_loop(
+    engine: AsyncEngine,
+) -> None:
+    writer = sqlite_writer(engine)
+    assert writer is not None
+    async with engine.connect() as connection:  # the app's connection is open (WAL is on)
+        await connection.execute(text("SELECT 1"))
+    other = sqlite3.connect(writer.path)  # a CLI command of another process, mid-transaction
+    other.execute("BEGIN IMMEDIATE")
+
+    def insert(connection: sqlite3.Connection) -> str:
+        connection.execute("CREATE TABLE waited (n INTEGER)")
+        return threading.current_thread().name
+
+    write = asyncio.create_task(writer.run(insert))
+    ticks = 0
+    for _ in range(10):  # the loop keeps running while the write waits for the lock
+        await asyncio.sleep(0.02)
+        ticks += 1
+    assert ticks == 10 and not write.done()
+    other.rollback()
+    assert (await asyncio.wait_for(write, 5)).startswith("sqlite-writer")
+    assert await writer.run(insert_again) == threading.current_thread().name  # free: inline
+    await writer.close()
+
+
+def insert_again(connection: sqlite3.Connection) -> str:
+    connection.execute("INSERT INTO waited VALUES (1)")
+    return threading.current_thread().name

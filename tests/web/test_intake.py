@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.web.intake import DELIVERY_JOB, DeliveryIntake, DeliveryNotStored
+from bot.web.intake import DELIVERY_JOB, QUIET_SECONDS, DeliveryIntake, DeliveryNotStored
 from storage.db import SessionMaker
 from storage.deliveries import Delivery, DeliveryStatus, NewDelivery
 from storage.job_signal import on_jobs_added
@@ -127,7 +128,8 @@ async def test_a_nul_character_fails_only_its_own_webhook_request(app: RunningAp
 async def test_idle_returns_once_every_waiting_delivery_is_stored(
     sessions: SessionMaker, intake: DeliveryIntake
 ) -> None:
-    """What `serve`'s worker waits on before it claims: the intake has nothing to store."""
+    """What `serve`'s worker waits on before it claims: the intake has had nothing to store
+    for a while (not merely the gap between one batch's answer and the next request)."""
     await asyncio.wait_for(intake.idle(), 1)  # nothing submitted yet: at once
     first, second = delivery({"action": "opened"}), delivery({"action": "closed"})
     submits = [asyncio.create_task(intake.submit(d)) for d in (first, second)]
@@ -136,6 +138,8 @@ async def test_idle_returns_once_every_waiting_delivery_is_stored(
     await asyncio.sleep(0)
     assert not idle.done()
     assert await asyncio.gather(*submits) == [True, True]
+    stored_at = time.monotonic()
     await asyncio.wait_for(idle, 1)
+    assert time.monotonic() - stored_at >= QUIET_SECONDS * 0.9  # quiet a while, not a gap
     rows, _ = await stored(sessions)
     assert {first.delivery_id, second.delivery_id} <= set(rows)
