@@ -5,8 +5,8 @@
 
 What it runs, on loopback:
 - the app: `ai-orchestrator serve` (web server and worker in one process, SQLite), as in
-  production. Its worker yields to the intake: while deliveries wait to be stored it claims
-  nothing, so the backlog waits for the burst to end. A second pass runs `ai-orchestrator
+  production. Its worker yields to the intake: it claims only once the intake has had nothing
+  to store for 20 ms, so the backlog waits for the burst to end. A second pass runs `ai-orchestrator
   web` and a separate `ai-orchestrator worker` on PostgreSQL, where nothing yields (skipped,
   with a note, when PostgreSQL is not reachable at --postgres-url);
 - the bare endpoint (`bench/bare_webhooks.py`): body, HMAC check, in-memory dedupe, nothing
