@@ -317,8 +317,8 @@ def main() -> int:
         postgres = None if args.no_postgres else postgres_pass(args, workdir, manifest)
     print_table("ai-orchestrator serve (in-process worker, SQLite) vs bare:", sqlite)
     print(
-        f"the in-process worker yields to the intake: it claimed nothing while deliveries "
-        f"waited; afterwards {sqlite_drain['backlog']} jobs waited and it handled "
+        f"the in-process worker yields to the intake: it claims once the intake has been quiet "
+        f"for 20 ms; afterwards {sqlite_drain['backlog']} jobs waited and it handled "
         f"{sqlite_drain['jobs_per_s']:.0f} a second"
     )
     report: dict[str, Any] = dict(sqlite[args.connections[0]])
