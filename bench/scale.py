@@ -10,10 +10,11 @@ by waiting, as a real project's is. Webhooks the fake emits are signed and poste
 Plan approval is `auto` and the repository has CI that passes at once.
 
 It reports, per W: phases merged per minute, jobs per second, peak RSS per worker, and the
-speed-up over one worker; then the queue's claim latency on an idle queue (once the
-projects are done, a `/cost` comment delivered each time no job is running or due: from
-`web`'s 202 to its job leaving `queued`) and the duplicates it finds afterwards (per project: phase branches, pull
-requests, validator reviews and check runs per head, status comments; each must be one).
+speed-up over one worker; then the queue's claim latency on an idle queue (once the projects
+are done, a `/cost` comment delivered each time no job is running or due: from `web`'s 202
+to its job leaving `queued`) and the duplicates it finds afterwards (per project: phase
+branches, pull requests, validator reviews and check runs per head, status comments; each
+must be one).
 Then 10 projects on SQLite under `ai-orchestrator serve` alone.
 
     python bench/scale.py [--workers 1,2,4] [--projects 40] [--phases 4] [--concurrency 4]
