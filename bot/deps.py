@@ -14,6 +14,8 @@ from agents.settings import AgentSettings
 from bot.github.client import GitHubApp
 from bot.github.permissions import PermissionCache
 from bot.github.ratelimit import Sleep
+from bot.options_chain import OptionsFiles
+from bot.plugins.host import Plugins, load_plugins
 from bot.settings import Settings
 from bot.trigger import TriggerLabels
 from storage.db import SessionMaker
@@ -28,8 +30,12 @@ class Deps:
     github: GitHubApp
     permissions: PermissionCache = field(default_factory=PermissionCache)
     triggers: TriggerLabels = field(default_factory=TriggerLabels)
+    # Options files read for inheritance and `_extends`; missing ones remembered a while.
+    options_files: OptionsFiles = field(default_factory=OptionsFiles)
     # The agents' runtime; None where no workflow job runs (the web process, replay).
     agents: AgentRuntime | None = None
+    # The enabled plugins (PLUGINS); none by default, so nothing is queued for them.
+    plugins: Plugins = field(default_factory=Plugins)
 
 
 def secret_values(settings: Settings) -> tuple[str, ...]:
@@ -53,6 +59,11 @@ def build_github_app(
         mutation_spacing=settings.github_mutation_spacing,
         sleep=sleep,
     )
+
+
+def build_plugins(settings: Settings) -> Plugins:
+    """The plugins PLUGINS enables, loaded through their entry points."""
+    return load_plugins(settings.enabled_plugins, timeout=settings.plugin_timeout_seconds)
 
 
 AgentFactory = Callable[[Settings, SessionMaker], AgentRuntime]

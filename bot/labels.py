@@ -9,13 +9,13 @@ label per project template. A repository that refuses is logged once and left al
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
-from bot.files.project_templates import TEMPLATE_LABEL_PREFIX, TEMPLATES
+from bot.files.project_templates import TEMPLATE_LABEL_PREFIX, TEMPLATES, ProjectTemplate
 from bot.github.labels import Label, LabelsRefused, ensure_repo_labels
 from bot.github.repo import Repo
 from bot.logcontext import log_context
@@ -32,10 +32,13 @@ LABELS_REFUSED = "labels not created in %s: GitHub answered %d %s (the app works
 DESCRIPTION_LIMIT = 100  # GitHub's limit on a label's description
 
 
-def app_labels(trigger_label: str) -> list[Label]:
-    """The trigger label first, then the template labels, in the templates' order."""
+def app_labels(
+    trigger_label: str, templates: Mapping[str, ProjectTemplate] = TEMPLATES
+) -> list[Label]:
+    """The trigger label first, then the template labels, in the templates' order (the
+    built-in ones, then those the plugins add)."""
     labels = [Label(trigger_label, TRIGGER_COLOR, TRIGGER_DESCRIPTION)]
-    for template in TEMPLATES.values():
+    for template in templates.values():
         text = TEMPLATE_DESCRIPTION.format(trigger=trigger_label, title=template.title)
         name = TEMPLATE_LABEL_PREFIX + template.name
         labels.append(Label(name, TEMPLATE_COLOR, text[:DESCRIPTION_LIMIT]))
@@ -68,7 +71,7 @@ async def run_ensure_labels(job: Job, deps: Any) -> None:
     assert isinstance(deps, Deps)
     installation_id = int(job.args["installation_id"])
     repo = Repo.parse(str(job.args["repository"]))
-    labels = app_labels(deps.settings.trigger_label)
+    labels = app_labels(deps.settings.trigger_label, deps.plugins.templates)
     with log_context(installation_id=installation_id, repository=repo.full_name):
         try:
             created = await ensure_repo_labels(deps.github, installation_id, repo, labels)

@@ -5,6 +5,9 @@ validated, and a mistake never stops the app. A file that is not YAML, or not a 
 the defaults; an unknown key or a bad value is dropped and that key keeps its default, so a typo
 in one key never throws away the others (a budget or forbidden paths set beside it still hold).
 Either way `LoadedOptions.problem` says what was wrong, in one line for the status comment.
+
+`parse_file` reads one file of a chain (`bot.options_chain`): its valid keys as written, for
+merging with the files it inherits from, and its `_extends` value, which names the next file.
 """
 
 from __future__ import annotations
@@ -28,14 +31,39 @@ MAX_OPTIONS_BYTES = 64 * 1024
 # GitHub's own limit on a label's name.
 MAX_LABEL_CHARS = 50
 
-NOT_YAML = "`{path}` is not valid YAML ({error}); using the default options."
-NOT_MAPPING = "`{path}` must be a mapping of option names to values; using the default options."
-TOO_BIG = "`{path}` is larger than {limit} bytes; using the default options."
+# The key naming the file this one inherits from (Probot's convention); not an option itself.
+EXTENDS_KEY = "_extends"
+
+NOT_YAML = "`{path}` is not valid YAML ({error}); {instead}."
+NOT_MAPPING = "`{path}` must be a mapping of option names to values; {instead}."
+TOO_BIG = "`{path}` is larger than {limit} bytes; {instead}."
 PROBLEMS = "`{path}`: {details}"
 UNKNOWN_KEY = "unknown option `{key}`{hint} is ignored."
 DID_YOU_MEAN = " (did you mean `{match}`?)"
-BAD_VALUE = "`{key}`: {message}, so the default is used."
-ALL_DEFAULTS = " The options are not consistent, so all defaults are used."
+BAD_VALUE = "`{key}`: {message}, so {instead}."
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a problem ends: what is used instead of the file, or of one bad key in it."""
+
+    whole_file: str
+    bad_key: str
+    inconsistent: str
+
+
+# One file on its own: what it gets wrong falls back to the app's defaults.
+ALONE = Wording(
+    whole_file="using the default options",
+    bad_key="the default is used",
+    inconsistent=" The options are not consistent, so all defaults are used.",
+)
+# One file of a chain: what it gets wrong falls back to the files beneath it, then the defaults.
+IN_CHAIN = Wording(
+    whole_file="none of its options are used",
+    bad_key="it is ignored (an inherited value or the default holds)",
+    inconsistent=" The options are not consistent, so none of this file's options are used.",
+)
 
 
 class Workflow(StrEnum):
@@ -151,52 +179,80 @@ class LoadedOptions:
     problem: str | None
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    """One options file: its valid keys as written (bad ones dropped), the raw `_extends` value
+    (None when absent), and what was wrong in one line."""
+
+    data: dict[str, Any]
+    extends: object | None
+    problem: str | None
+
+
+NO_FILE = ParsedFile({}, None, None)
+
+
 def parse_options(text: str | None) -> LoadedOptions:
     """The options in `text` (the file's content; None when the file does not exist)."""
+    parsed = parse_file(text, OPTIONS_PATH)
+    return LoadedOptions(RepoOptions.model_validate(parsed.data), parsed.problem)
+
+
+def parse_file(text: str | None, origin: str, wording: Wording = ALONE) -> ParsedFile:
+    """The file `text` (None: it does not exist), named `origin` in its problems."""
     if text is None:
-        return LoadedOptions(RepoOptions(), None)
+        return NO_FILE
     if len(text.encode("utf-8", "surrogatepass")) > MAX_OPTIONS_BYTES:
-        return _defaults(TOO_BIG.format(path=OPTIONS_PATH, limit=MAX_OPTIONS_BYTES))
+        limit = MAX_OPTIONS_BYTES
+        return _unusable(TOO_BIG.format(path=origin, limit=limit, instead=wording.whole_file))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        return _defaults(NOT_YAML.format(path=OPTIONS_PATH, error=_yaml_error(error)))
+        reason = _yaml_error(error)
+        return _unusable(NOT_YAML.format(path=origin, error=reason, instead=wording.whole_file))
     if data is None:  # an empty file, or only comments
-        return LoadedOptions(RepoOptions(), None)
+        return NO_FILE
     if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        return _defaults(NOT_MAPPING.format(path=OPTIONS_PATH))
-    return _validated(data)
+        return _unusable(NOT_MAPPING.format(path=origin, instead=wording.whole_file))
+    extends = data.pop(EXTENDS_KEY, None)
+    kept, details = _valid_keys(data, wording)
+    problem = _one_line(PROBLEMS.format(path=origin, details=details)) if details else None
+    return ParsedFile(kept, extends, problem)
 
 
-def _defaults(problem: str) -> LoadedOptions:
-    return LoadedOptions(RepoOptions(), problem)
+def _unusable(problem: str) -> ParsedFile:
+    return ParsedFile({}, None, problem)
 
 
-def _validated(data: dict[str, Any]) -> LoadedOptions:
+def _valid_keys(data: dict[str, Any], wording: Wording) -> tuple[dict[str, Any], str]:
+    """The keys of `data` that validate, as written, and what was wrong with the others."""
     try:
-        return LoadedOptions(RepoOptions.model_validate(data), None)
+        RepoOptions.model_validate(data)
+        return data, ""
     except ValidationError as error:
         errors = error.errors(include_url=False, include_input=False)
     first_error: dict[str, ErrorDetails] = {}
     for item in errors:
         first_error.setdefault(str(item["loc"][0]) if item["loc"] else "", item)
-    details = " ".join(_describe(key, item) for key, item in sorted(first_error.items()))
+    described = (_describe(key, item, wording) for key, item in sorted(first_error.items()))
+    details = " ".join(described)
     kept = {key: value for key, value in data.items() if key not in first_error}
     try:
-        options = RepoOptions.model_validate(kept)
+        RepoOptions.model_validate(kept)
     except ValidationError:  # a key that fails only beside others: give up on the file
-        options, details = RepoOptions(), details + ALL_DEFAULTS
-    return LoadedOptions(options, _one_line(PROBLEMS.format(path=OPTIONS_PATH, details=details)))
+        return {}, details + wording.inconsistent
+    return kept, details
 
 
-def _describe(key: str, item: ErrorDetails) -> str:
+def _describe(key: str, item: ErrorDetails, wording: Wording) -> str:
     if item["type"] == "extra_forbidden":
         matches = difflib.get_close_matches(key, list(RepoOptions.model_fields), n=1)
         hint = DID_YOU_MEAN.format(match=matches[0]) if matches else ""
         return UNKNOWN_KEY.format(key=_short(key), hint=hint)
     where = ".".join(str(part) for part in item["loc"]) or key
     message = item["msg"].removeprefix("Value error, ")
-    return BAD_VALUE.format(key=_short(where), message=message[:1].lower() + message[1:])
+    message = message[:1].lower() + message[1:]
+    return BAD_VALUE.format(key=_short(where), message=message, instead=wording.bad_key)
 
 
 def _yaml_error(error: yaml.YAMLError) -> str:

@@ -24,6 +24,7 @@ from storage.db import DatabaseURLError, async_url
 DEFAULT_DATABASE_URL = "sqlite:///./ai-orchestrator.db"
 ENV_FILE = ".env"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_HTTPS_URL = re.compile(r"^https://[^\s/?#]+(/\S*)?$")
 
 
 class SettingsError(Exception):
@@ -100,6 +101,16 @@ class Settings(BaseSettings):
     # /health reports unhealthy when no worker has beaten for this long.
     health_max_heartbeat_age: float = Field(default=60.0, gt=0)
     env_file_path: Path = Path(ENV_FILE)
+    # Plugins (bot/plugins/): entry-point names, comma-separated; none runs unless named here.
+    plugins: str = ""
+    # Each call of a plugin's hook is given up after this long (logged; the project goes on).
+    plugin_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # The built-in `notify` plugin's endpoints, settings only: a repository's options file
+    # must not be able to send the app's events elsewhere. A Slack URL is itself a credential.
+    notify_slack_urls: SecretStr | None = None
+    notify_webhook_urls: str = ""
+    notify_webhook_secret: SecretStr | None = None  # signs what goes to NOTIFY_WEBHOOK_URLS
+    notify_events: str = ""  # the hooks `notify` posts, comma-separated; empty: all of them
 
     @field_validator("github_api_url", "github_web_url", "public_url")
     @classmethod
@@ -140,6 +151,19 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _notify_endpoints(self) -> Settings:
+        for name, urls in (
+            ("NOTIFY_SLACK_URLS", self.slack_urls()),
+            ("NOTIFY_WEBHOOK_URLS", self.webhook_urls),
+        ):
+            bad = [url for url in urls if not _HTTPS_URL.match(url)]
+            if bad:  # the value of a Slack URL is a credential: only its position is named
+                raise ValueError(f"{name}: entry {urls.index(bad[0]) + 1} is not an https:// URL")
+        if self.webhook_urls and self.notify_webhook_secret is None:
+            raise ValueError("NOTIFY_WEBHOOK_URLS needs NOTIFY_WEBHOOK_SECRET to sign with")
+        return self
+
+    @model_validator(mode="after")
     def _known_secrets(self) -> Settings:
         # Every scrubber of the process learns them as they are read (setup mode included,
         # whose new App's settings are read after the log formatter was built).
@@ -149,8 +173,10 @@ class Settings(BaseSettings):
             self.github_client_secret,
             self.session_secret,
             self.metrics_token,
+            self.notify_webhook_secret,
         ]
         register_secrets(*(value.get_secret_value() for value in values if value is not None))
+        register_secrets(*self.slack_urls())  # whoever holds one may post to the channel
         if self.github_private_key is not None:
             register_secrets(self.private_key())  # with its "\n" made newlines
         register_secrets(make_url(self.database_url).password)
@@ -184,10 +210,33 @@ class Settings(BaseSettings):
         """DASHBOARD_ADMINS, lower-cased (logins are case-insensitive on GitHub)."""
         return frozenset(x.strip().lower() for x in self.dashboard_admins.split(",") if x.strip())
 
+    @property
+    def enabled_plugins(self) -> tuple[str, ...]:
+        """PLUGINS as names, in the order given (the order their hooks are called in)."""
+        return _listed(self.plugins)
+
+    def slack_urls(self) -> tuple[str, ...]:
+        secret = self.notify_slack_urls
+        return _listed(secret.get_secret_value()) if secret is not None else ()
+
+    @property
+    def webhook_urls(self) -> tuple[str, ...]:
+        return _listed(self.notify_webhook_urls)
+
+    @property
+    def notify_hooks(self) -> frozenset[str]:
+        """NOTIFY_EVENTS as hook names; empty means every hook."""
+        return frozenset(_listed(self.notify_events))
+
     def webhook_secret(self) -> str:
         if self.github_webhook_secret is None:
             raise SettingsError("GITHUB_WEBHOOK_SECRET: not set")
         return self.github_webhook_secret.get_secret_value()
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    """A comma-separated setting as its items, without blanks or duplicates, in order."""
+    return tuple(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -19,7 +19,7 @@ async def _starts_project(deps: Deps, event: sansio.Event, label: Any) -> bool:
     if not event.data.get("installation"):  # not sent to an App installation: nothing to act as
         return False
     return await deps.triggers.matches(
-        deps.github, event.data, deps.settings.trigger_label, str(label["name"])
+        deps.github, deps.options_files, event.data, deps.settings.trigger_label, str(label["name"])
     )
 
 

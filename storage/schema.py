@@ -15,6 +15,7 @@ from storage import (  # noqa: F401
     jobs,
     ledger,
     phase_docs,
+    plugin_deliveries,
     projects,
     web_sessions,
     workflow,

@@ -164,10 +164,15 @@ async def pending_feedback(session: AsyncSession, *, project_id: int, phase: int
     return list((await session.exec(statement)).all())
 
 
-async def jobs_since(session: AsyncSession, *, project_id: int, since: datetime) -> int:
-    """Jobs of the project created at or after `since` (the hourly cap counts these)."""
+async def jobs_since(
+    session: AsyncSession, *, project_id: int, since: datetime, except_kinds: Sequence[str] = ()
+) -> int:
+    """Jobs of the project created at or after `since`, less those of `except_kinds` (the
+    hourly cap counts these)."""
     statement = select(func.count()).where(
-        Job.project_id == project_id, col(Job.created_at) >= since
+        Job.project_id == project_id,
+        col(Job.created_at) >= since,
+        col(Job.kind).not_in(except_kinds),
     )
     return int((await session.exec(statement)).one())
 

@@ -14,6 +14,8 @@ The rules (a rule covers a package or module and everything below it; "of ours" 
 - `bot.status` and `bot.files` import neither `bot.workflow` nor `bot.commands`: the workflow
   and the commands use them, never the other way round.
 - `bot.workflow` does not import `bot.commands`: the slash commands drive the state machine.
+- `bot.plugins` imports neither `bot.workflow`, `bot.commands`, `bot.queue` nor `bot.web`: the
+  workflow and the commands tell the plugins, and the job registry runs their job.
 - `bot.queue` imports neither `bot.workflow` nor `bot.commands`, except `bot.queue.jobs`, the
   registry that wires every job kind to the module that runs it.
 - `bot.web` imports neither `bot.workflow` nor `bot.commands`, and only `bot.web.app` (which
@@ -64,6 +66,7 @@ RULES = (
     Rule("bot.status", may_not=WORKFLOW_AND_COMMANDS),
     Rule("bot.files", may_not=WORKFLOW_AND_COMMANDS),
     Rule("bot.workflow", may_not=("bot.commands",)),
+    Rule("bot.plugins", may_not=(*WORKFLOW_AND_COMMANDS, "bot.queue", "bot.web")),
     Rule("bot.queue", may_not=WORKFLOW_AND_COMMANDS, exempt=("bot.queue.jobs",)),
     Rule("bot.web", may_not=WORKFLOW_AND_COMMANDS),
     Rule("bot.web", may_not=("bot.queue.jobs",), exempt=("bot.web.app",)),

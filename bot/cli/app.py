@@ -13,7 +13,7 @@ import httpx2
 
 from bot.cli.database import migrate, require_schema, run_with_sessions
 from bot.cli.doctor import run_doctor
-from bot.deps import Deps, build_agents, build_github_app, secret_values
+from bot.deps import Deps, build_agents, build_github_app, build_plugins, secret_values
 from bot.heap import settle_heap
 from bot.logs import configure_logging
 from bot.preflight import app_problems, preflight, preflight_server, require
@@ -75,7 +75,8 @@ async def _run_worker(settings: Settings) -> None:
         sessions = make_sessionmaker(engine)
         github = build_github_app(settings, http)
         agents = build_agents(settings, sessions)
-        deps = Deps(settings, engine, sessions, http, github, agents=agents)
+        plugins = build_plugins(settings)
+        deps = Deps(settings, engine, sessions, http, github, agents=agents, plugins=plugins)
         worker = Worker(
             sessions,
             build_registry(),
@@ -122,7 +123,8 @@ async def replay_delivery(
         if delivery is None:
             return None
         require(app_problems(settings, "replay"))
-        deps = Deps(settings, engine, sessions, http, build_github_app(settings, http))
+        github, plugins = build_github_app(settings, http), build_plugins(settings)
+        deps = Deps(settings, engine, sessions, http, github, plugins=plugins)
         status = await run_delivery(deps, delivery)
     finally:
         await engine.dispose()

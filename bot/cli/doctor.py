@@ -16,7 +16,8 @@ import jwt as pyjwt
 
 from agents.checks import Finding, Status, doctor_checks
 from bot.cli.database import read_schema, schema_problem
-from bot.deps import build_github_app
+from bot.deps import build_github_app, build_plugins
+from bot.plugins.host import installed
 from bot.preflight import PortInUse, database_problem, key_problem, listen, load_agents
 from bot.settings import CredentialState, Settings, SettingsError, load_settings
 from storage.db import display_url
@@ -126,6 +127,21 @@ def _agent_detail(finding: Finding) -> str:
     return f"invalid setting {finding.detail}" if finding.status == "invalid" else finding.detail
 
 
+def check_plugins(settings: Settings) -> list[Check]:
+    """Each plugin PLUGINS enables loads (one line each), or none is enabled."""
+    if not settings.enabled_plugins:
+        names = ", ".join(plugin.name for plugin in installed()) or "none"
+        return [Check("plugins", "ok", f"none enabled (PLUGINS); installed: {names}")]
+    plugins = build_plugins(settings)
+    failed = {failure.name: failure.error for failure in plugins.failures}
+    return [
+        Check(f"plugin {name}", "fail", failed[name])
+        if name in failed
+        else Check(f"plugin {name}", "ok", f"loaded, {len(plugins.hooks_of(name))} hooks")
+        for name in settings.enabled_plugins
+    ]
+
+
 async def _github(settings: Settings, http: httpx2.AsyncClient | None) -> list[Check]:
     client = http or httpx2.AsyncClient(timeout=15.0)
     try:
@@ -141,7 +157,7 @@ async def _checks(settings: Settings, http: httpx2.AsyncClient | None) -> list[C
     checks += await asyncio.to_thread(check_database, settings)
     if all(check.ok for check in credentials):  # an App, with a key that signs
         checks += await _github(settings, http)
-    return checks + check_agents(settings)
+    return checks + check_agents(settings) + check_plugins(settings)
 
 
 async def run_doctor(

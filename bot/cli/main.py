@@ -12,6 +12,7 @@ from bot.cli import audit as cli_audit
 from bot.cli import cost as cli_cost
 from bot.cli import docs as cli_docs
 from bot.cli import metrics as cli_metrics
+from bot.cli import plugins as cli_plugins
 from bot.cli import projects as cli_projects
 from bot.cli import prune as cli_prune
 from bot.cli.database import SchemaNotReady
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_metrics.register(commands)
     cli_audit.register(commands)
     cli_prune.register(commands)
+    cli_plugins.register(commands)
     return parser
 
 

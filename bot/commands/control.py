@@ -15,8 +15,10 @@ from bot.commands.base import Answer, Context, aborted, refused
 from bot.commands.parse import Command
 from bot.github.pulls import close_pull, merge_pull
 from bot.options import MergePolicy
+from bot.plugins.events import ProjectAborted
 from bot.status import markdown as md
 from bot.workflow.approve import NOTHING_TO_APPROVE, approve, resume
+from bot.workflow.hooks import tell
 from bot.workflow.merge import record_merge
 from bot.workflow.phase import load_phase
 from bot.workflow.verdict import PASSING
@@ -130,6 +132,8 @@ async def _close_pulls(ctx: Context) -> list[int]:
 async def abort(ctx: Context, command: Command) -> Answer:
     async with transaction(ctx.deps.sessions) as session:
         await abort_now(session, ctx.project, ctx.login)  # done already when the comment came
+        # Keyed by the project alone: a second `/abort` tells no one again.
+        await tell(session, ctx.deps, ctx.project, ProjectAborted, aborted_by=ctx.login)
     closed = await _close_pulls(ctx)
     pulls = ", ".join(f"#{number}" for number in closed)
     text = CLOSED_PULLS.format(pulls=pulls) if closed else NO_PULLS

@@ -8,6 +8,7 @@ from bot.commands.base import Answer, Context
 from bot.commands.parse import Command
 from bot.status import markdown as md
 from bot.status.comment import render_project_status
+from bot.status.options import with_options
 from bot.status.view import plan_url
 from storage.costs import CostReport, RolePhaseCost, cost_by_role_and_phase, cost_report
 from storage.money import format_usd
@@ -32,9 +33,9 @@ PHASE_LIMIT = 60  # phases listed in `/plan` (the plan file has them all)
 
 
 async def status(ctx: Context, command: Command) -> Answer:
-    """The status comment's text, as it is now."""
+    """The status comment's text, as it is now, and the file each option came from."""
     text = await render_project_status(ctx.deps, ctx.project)
-    return Answer(text, note="answered with the current status")
+    return Answer(with_options(text, ctx.project.options), note="answered with the current status")
 
 
 def _phase_lines(phase: MicroPhase) -> list[str]:

@@ -58,7 +58,7 @@ COMMANDS: dict[str, Spec] = {
     ),
     "status": Spec(
         status,
-        rows=(("/status", "the project's current state, as in its status comment"),),
+        rows=(("/status", "the project's current state, and the file each option came from"),),
         write=False,
         read_only=True,
     ),

@@ -96,23 +96,30 @@ TEMPLATES: Mapping[str, ProjectTemplate] = MappingProxyType(
 )
 
 
-def template_from_label(label: str) -> ProjectTemplate | None:
-    """`template:web_app`, `Template: Web-App`, … → the template; anything else → None."""
+def template_from_label(
+    label: str, templates: Mapping[str, ProjectTemplate] = TEMPLATES
+) -> ProjectTemplate | None:
+    """`template:web_app`, `Template: Web-App`, … → the template of `templates` (the
+    built-in ones, or with those plugins add); anything else → None."""
     prefix, _, rest = label.partition(":")
     if not rest or prefix.strip().lower() != TEMPLATE_LABEL_PREFIX.rstrip(":"):
         return None
     name = rest.strip().lower().replace("-", "_").replace(" ", "_")
-    return TEMPLATES.get(name)
+    return templates.get(name)
 
 
-def pick_template(options: RepoOptions, labels: Iterable[str]) -> ProjectTemplate | None:
+def pick_template(
+    options: RepoOptions,
+    labels: Iterable[str],
+    templates: Mapping[str, ProjectTemplate] = TEMPLATES,
+) -> ProjectTemplate | None:
     """A known `template:<name>` label wins over the option. Of several template labels the
     first in alphabetical order counts, so the choice does not depend on label order."""
     for label in sorted(labels):
-        template = template_from_label(label)
+        template = template_from_label(label, templates)
         if template is not None:
             return template
-    return TEMPLATES.get(options.template) if options.template else None
+    return templates.get(options.template) if options.template else None
 
 
 def template_brief(template: ProjectTemplate) -> str:

@@ -81,10 +81,12 @@ async def branch_head(gh: GitHubClient, repo: Repo, branch: str) -> str | None:
     return str(data["object"]["sha"])
 
 
-async def read_file(gh: GitHubClient, repo: Repo, path: str, ref: str) -> str | None:
-    """A file's text at `ref` (branch, tag or sha); None when there is no file at that path."""
+async def read_file(gh: GitHubClient, repo: Repo, path: str, ref: str | None = None) -> str | None:
+    """A file's text at `ref` (branch, tag or sha; None: the default branch, whose name the
+    caller need not know); None when there is no file at that path."""
+    where = {"path": path_segment(path)} | ({"ref": ref} if ref is not None else {})
     try:
-        data = await gh.getitem(CONTENTS_URL, repo.url_vars(path=path_segment(path), ref=ref))
+        data = await gh.getitem(CONTENTS_URL, repo.url_vars(**where))
     except gidgethub.BadRequest as exc:
         if status_of(exc) == HTTPStatus.NOT_FOUND:
             return None

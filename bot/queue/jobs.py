@@ -10,6 +10,8 @@ from bot.commands.job import command_died, run_command_job
 from bot.commands.requested import action_died, run_action_job
 from bot.deps import Deps
 from bot.labels import ENSURE_LABELS, run_ensure_labels
+from bot.plugins.emit import PLUGIN_EVENT
+from bot.plugins.job import run_plugin_event
 from bot.queue.dispatch import handle_delivery
 from bot.queue.maintenance import PRUNE, PURGE_CACHE, run_prune, run_purge_cache
 from bot.queue.worker import JobRegistry, describe_error
@@ -57,6 +59,7 @@ def build_registry(*, workflow: bool = True) -> JobRegistry:
     registry.add(ANNOUNCE, run_announce)
     registry.add(PURGE_CACHE, run_purge_cache)
     registry.add(PRUNE, run_prune)
+    registry.add(PLUGIN_EVENT, run_plugin_event)  # queued only when a plugin takes it
     if workflow:
         register_workflow(registry)
         registry.add(COMMAND_JOB, run_command_job, on_dead=command_died, on_wait=show_waiting)

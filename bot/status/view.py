@@ -133,7 +133,9 @@ def final_pr(project: Project) -> set[int]:
 def notices(project: Project, *, waiting_on_github: bool = False) -> tuple[str, ...]:
     ci = not_running_notice(project.ci_workflow, project.integration_branch)
     github = GITHUB_WAITING if waiting_on_github else None
-    found = [github, project.options_problem, ci, project.notice, project.error]
+    # One notice per options file that was wrong (`options_problem` holds one a line).
+    options = (project.options_problem or "").splitlines()
+    found = [github, *options, ci, project.notice, project.error]
     return tuple(text for text in found if text)
 
 

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.deps import AgentFactory, Deps, build_agents, build_github_app
+from bot.deps import AgentFactory, Deps, build_agents, build_github_app, build_plugins
 from bot.github.ratelimit import Sleep
 from bot.queue.doorbell import Doorbell
 from bot.queue.jobs import build_registry
@@ -75,7 +75,10 @@ class Runtime:
         self.settings = settings
         github = build_github_app(settings, self.http, sleep=self.github_sleep)
         agents = self.agent_factory(settings, self.sessions)
-        self.deps = Deps(settings, self.engine, self.sessions, self.http, github, agents=agents)
+        plugins = build_plugins(settings)
+        self.deps = Deps(
+            settings, self.engine, self.sessions, self.http, github, agents=agents, plugins=plugins
+        )
         if self.with_worker and self.worker_task is None:
             worker = Worker(
                 self.sessions,

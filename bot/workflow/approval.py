@@ -4,8 +4,10 @@ default) or go straight on (`auto`)."""
 from __future__ import annotations
 
 from bot.options import PlanApproval
+from bot.plugins.events import PlanApproved
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
+from bot.workflow.hooks import tell
 from bot.workflow.schedule import advance
 from storage.db import transaction
 from storage.projects import ProjectStatus, save_project
@@ -29,6 +31,8 @@ async def start_work(flow: Flow, *, approved_by: str) -> None:
             plan_approved_at=utcnow(),
         )
         await advance(session, flow.project)
+        plan = flow.project.plan_sha
+        await tell(session, flow.deps, flow.project, PlanApproved, plan, approved_by=approved_by)
 
 
 async def approve_or_wait(flow: Flow) -> None:

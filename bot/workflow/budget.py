@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.options import RepoOptions
+from bot.plugins.emit import PLUGIN_EVENT
 from bot.workflow.abort import check_not_aborted
 from storage import ledger
 from storage.db import SessionMaker
@@ -97,5 +98,9 @@ async def jobs_cap_notice(
 ) -> str | None:
     """The notice when the project's jobs of the last hour reached the cap, else None."""
     async with sessions() as session:
-        jobs = await jobs_since(session, project_id=project_id, since=hour_ago(now))
+        # A plugin's notifications are the app's own doing, not work a loop could multiply.
+        since = hour_ago(now)
+        jobs = await jobs_since(
+            session, project_id=project_id, since=since, except_kinds=[PLUGIN_EVENT]
+        )
     return JOBS_CAP.format(jobs=jobs) if jobs > options.max_jobs_per_hour else None

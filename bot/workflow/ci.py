@@ -34,8 +34,10 @@ from bot.github.ci import (
     required_contexts,
 )
 from bot.github.git import read_file
+from bot.plugins.events import CIFailed
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
+from bot.workflow.hooks import tell_phase
 from bot.workflow.phase import enter, save_phase, target
 from bot.workflow.states import Event, transition
 from storage.ci_apps import ci_app_ids, remember_ci_app
@@ -200,6 +202,10 @@ async def _to_developer(flow: Flow, phase: Phase, sha: str, failing: tuple[Check
         event, note = Event.CI_FIX_LIMIT, NO_FIX_LEFT.format(names=names, rounds=rounds)
         tags = ("ci", phase.recoveries)
     move = transition(phase.state, event, flow.rules)
+    checks = tuple(sorted({check.name for check in failing}))
+    fixing = event is Event.CI_FAILED
     async with transaction(flow.deps.sessions) as session:
-        await enter(session, flow.project, phase, move, *tags, sha=sha, question=note)
+        phase, _ = await enter(session, flow.project, phase, move, *tags, sha=sha, question=note)
+        facts = {"head_sha": sha, "checks": checks, "fixing": fixing}
+        await tell_phase(session, flow.deps, flow.project, CIFailed, phase, sha, **facts)
     await ensure_status_comment(flow.deps, flow.project)

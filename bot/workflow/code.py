@@ -12,14 +12,24 @@ from __future__ import annotations
 from bot.files.plan_file import phase_doc_path
 from bot.github.git import branch_head, commit_files
 from bot.github.pulls import open_pull
+from bot.plugins.events import PhaseOpened
 from bot.status.comment import ensure_status_comment
 from bot.workflow.adopt import adopt
 from bot.workflow.context import Flow
 from bot.workflow.draft import draft_files
-from bot.workflow.phase import Target, load_phase, move_phase, save_phase, spec_of, target
+from bot.workflow.hooks import tell_phase
+from bot.workflow.phase import (
+    Target,
+    enter,
+    load_phase,
+    move_phase,
+    save_phase,
+    spec_of,
+    target,
+)
 from bot.workflow.regenerate import REGENERATING, regenerate
 from bot.workflow.repo import phase_doc, phase_doc_markdown
-from bot.workflow.states import Event, can
+from bot.workflow.states import Event, can, transition
 from storage.db import transaction
 from storage.jobs import Job
 from storage.phase_docs import save_phase_doc
@@ -90,10 +100,15 @@ async def open_phase_pull(flow: Flow, phase: Phase) -> Phase:
         title=phase.pr_title or phase.name,
         body=phase.pr_body,
     )
-    number, url = int(pull["number"]), str(pull["html_url"])
-    return await move_phase(
-        flow, phase, Event.OPENED, sha=phase.head_sha, pr_number=number, pr_url=url
-    )
+    number, url, sha = int(pull["number"]), str(pull["html_url"]), phase.head_sha
+    assert sha is not None
+    move = transition(phase.state, Event.OPENED, flow.rules)
+    async with transaction(flow.deps.sessions) as session:
+        phase, _ = await enter(
+            session, flow.project, phase, move, sha=sha, pr_number=number, pr_url=url
+        )
+        await tell_phase(session, flow.deps, flow.project, PhaseOpened, phase, sha, head_sha=sha)
+    return phase
 
 
 async def run_phase_code(flow: Flow, job: Job) -> None:

@@ -16,11 +16,12 @@ from agents.runtime import AgentRuntime
 from agents.schemas import Architecture, MicroPhase
 from agents.validator import Validator
 from bot.deps import Deps
-from bot.files.project_templates import TEMPLATES, template_brief
+from bot.files.project_templates import template_brief
 from bot.github.client import GitHubClient
 from bot.github.comments import AppIdentity, app_identity
 from bot.github.repo import Repo
 from bot.options import RepoOptions
+from bot.options_chain import options_from_snapshot
 from bot.workflow.abort import abort_guard
 from bot.workflow.budget import budget_hook
 from bot.workflow.states import Rules
@@ -80,7 +81,7 @@ class Flow:
 
     def brief(self) -> Brief:
         """The issue as stored when the project started (later edits are not taken in)."""
-        template = TEMPLATES.get(self.project.template or "")
+        template = self.deps.plugins.templates.get(self.project.template or "")
         return Brief(
             title=self.project.issue_title,
             body=self.project.issue_body,
@@ -134,7 +135,8 @@ class Flow:
 
 
 def options_of(project: Project) -> RepoOptions:
-    return RepoOptions.model_validate(project.options) if project.options else RepoOptions()
+    """The options as read when the project started (or last refreshed), origins left out."""
+    return options_from_snapshot(project.options) if project.options else RepoOptions()
 
 
 async def open_flow(deps: Deps, project_id: int, *, guard: bool = True) -> Flow | None:

@@ -22,7 +22,7 @@ from bot.files.instructions import MAX_INSTRUCTION_BYTES, instruction_paths
 from bot.files.project_templates import pick_template
 from bot.files.sensitive import holds_secrets, is_example_env
 from bot.github.git import branch_head, default_branch, list_paths, read_file
-from bot.options import OPTIONS_PATH, parse_options
+from bot.options_chain import ResolvedOptions, resolve_options
 from bot.workflow.context import Flow, integration_branch, runtime_for
 
 log = logging.getLogger(__name__)
@@ -194,14 +194,20 @@ async def instruction_files(flow: Flow, sha: str, paths: list[str]) -> dict[str,
     return found
 
 
+async def read_options(flow: Flow, sha: str) -> ResolvedOptions:
+    """The repository's options at `sha`, with what it inherits (`bot.options_chain`)."""
+    files, installation = flow.deps.options_files, flow.project.installation_id
+    return await resolve_options(files, flow.gh, installation, flow.repo, sha)
+
+
 async def load_facts(flow: Flow) -> None:
     """Reads and stores the facts, unless an earlier run of the plan job stored them."""
     if flow.project.default_branch is not None:
         return
     branch = await default_branch(flow.gh, flow.repo)
-    loaded = parse_options(await read_file(flow.gh, flow.repo, OPTIONS_PATH, branch.sha))
+    loaded = await read_options(flow, branch.sha)
     options = loaded.options
-    template = pick_template(options, await issue_labels(flow))
+    template = pick_template(options, await issue_labels(flow), flow.deps.plugins.templates)
     paths = await list_paths(flow.gh, flow.repo, branch.sha)
     instructions = await instruction_files(flow, branch.sha, paths)
     name = integration_branch(flow.issue)
@@ -209,7 +215,7 @@ async def load_facts(flow: Flow) -> None:
     if under_way is not None:
         log.info("work for issue #%s is under way on %s: continuing it", flow.issue, name)
     await flow.save(
-        options=options.model_dump(mode="json"),
+        options=loaded.snapshot(),
         options_problem=loaded.problem,
         template=template.name if template else None,
         default_branch=branch.name,

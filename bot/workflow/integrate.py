@@ -9,10 +9,12 @@ from bot.github.pulls import open_pull
 from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow, integration_branch
+from bot.workflow.hooks import tell_done
 from bot.workflow.phase import all_phases
 from bot.workflow.repo import integration_view, notes
+from storage.db import transaction
 from storage.jobs import Job
-from storage.projects import ProjectStatus
+from storage.projects import ProjectStatus, save_project
 from storage.states import FINISHED, PhaseState, ProjectStep
 from storage.workflow import Phase
 
@@ -81,5 +83,10 @@ async def run_integrate(flow: Flow, job: Job) -> None:
     if flow.project.final_pr_number is None:
         await flow.save(step=ProjectStep.INTEGRATING)
         await open_final_pull(flow, phases)
-    await flow.save(step=ProjectStep.DONE, status=ProjectStatus.DONE)
+    async with transaction(flow.deps.sessions) as session:
+        project = await save_project(
+            session, flow.project, step=ProjectStep.DONE, status=ProjectStatus.DONE
+        )
+        flow.project = project
+        await tell_done(session, flow.deps, project)
     await ensure_status_comment(flow.deps, flow.project)

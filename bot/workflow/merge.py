@@ -10,10 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.github.pulls import merge_pull, update_branch
+from bot.plugins.events import PhaseMerged
 from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.ci import answer_red_build, grace_left, read_ci, show, wait_for_start
 from bot.workflow.context import Flow
+from bot.workflow.hooks import tell_phase
 from bot.workflow.phase import enter, load_phase
 from bot.workflow.states import Event, can, transition
 from bot.workflow.verdict import PASSING
@@ -64,7 +66,9 @@ async def record_merge(
             integration_sha=integration_sha or merged_sha,
             integration_tree=None,
         )
-        await enter(session, flow.project, phase, move, **(merged | changes))
+        phase, _ = await enter(session, flow.project, phase, move, **(merged | changes))
+        facts = {"merged_sha": merged_sha, "merged_by": by}
+        await tell_phase(session, flow.deps, flow.project, PhaseMerged, phase, **facts)
     await ensure_status_comment(flow.deps, flow.project)
 
 

@@ -20,10 +20,15 @@ from bot.files.ci_workflow import (
 )
 from bot.files.plan_file import plan_path, plan_yaml
 from bot.github.git import branch_head, commit_files
+from bot.options import PlanApproval
+from bot.plugins.events import PlanReady
 from bot.status import markdown as md
 from bot.workflow.approval import approve_or_wait
 from bot.workflow.context import Flow, integration_branch
+from bot.workflow.hooks import plan_url, tell
+from storage.db import transaction
 from storage.jobs import Job
+from storage.projects import save_project
 from storage.states import Marker, MarkerKind, ProjectStep
 
 BEGAN = Marker(MarkerKind.PLAN_FILE)
@@ -85,14 +90,27 @@ async def commit_plan(flow: Flow) -> None:
         parent=parent,
         branch_exists=exists,
     )
-    await flow.save(
-        plan_sha=commit.sha,
-        integration_sha=commit.sha,
-        integration_tree=commit.tree,
-        ci_workflow=next(iter(ci), None),
-        began=None,
-        step=ProjectStep.PLANNED,
-    )
+    async with transaction(flow.deps.sessions) as session:
+        flow.project = await save_project(
+            session,
+            flow.project,
+            plan_sha=commit.sha,
+            integration_sha=commit.sha,
+            integration_tree=commit.tree,
+            ci_workflow=next(iter(ci), None),
+            began=None,
+            step=ProjectStep.PLANNED,
+        )
+        await tell(
+            session,
+            flow.deps,
+            flow.project,
+            PlanReady,
+            commit.sha,
+            phases=len(flow.plan().phases),
+            plan_url=plan_url(flow.deps, flow.project, commit.sha),
+            approval_required=flow.options.plan_approval is PlanApproval.REQUIRED,
+        )
 
 
 async def run_plan_file(flow: Flow, job: Job) -> None:

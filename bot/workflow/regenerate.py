@@ -14,8 +14,10 @@ from __future__ import annotations
 from bot.files.plan_file import phase_doc_path
 from bot.github.git import branch_head, commit_files, list_paths
 from bot.github.pulls import edit_pull
+from bot.plugins.events import PhaseOpened
 from bot.workflow.context import Flow
 from bot.workflow.draft import draft_files
+from bot.workflow.hooks import tell_phase
 from bot.workflow.phase import enter, save_phase, spec_of
 from bot.workflow.repo import phase_doc, phase_doc_markdown
 from bot.workflow.states import Event, transition
@@ -94,4 +96,6 @@ async def regenerate(flow: Flow, phase: Phase) -> Phase:
             verdict=None,
             began=None,
         )
+        sha = commit.sha
+        await tell_phase(session, flow.deps, flow.project, PhaseOpened, phase, sha, head_sha=sha)
     return phase

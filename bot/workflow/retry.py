@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.github.git import default_branch, read_file
-from bot.options import OPTIONS_PATH, parse_options
+from bot.github.git import default_branch
 from bot.workflow.approve import resume
 from bot.workflow.budget import CALLS_CAP, EXHAUSTED
 from bot.workflow.code import COMMIT
 from bot.workflow.context import Flow, runtime_for
+from bot.workflow.facts import read_options
 from bot.workflow.phase import enter
 from bot.workflow.regenerate import REGENERATE
 from bot.workflow.schedule import Next, blocked_notice
@@ -134,11 +134,12 @@ async def rerun_failed(
 
 
 async def refresh_options(flow: Flow) -> None:
-    """Reads the options file again from the default branch (a person raised a limit)."""
+    """Reads the options again from the default branch (a person raised a limit), with what
+    they inherit."""
     branch = await default_branch(flow.gh, flow.repo)
-    loaded = parse_options(await read_file(flow.gh, flow.repo, OPTIONS_PATH, branch.sha))
+    loaded = await read_options(flow, branch.sha)
     await flow.save(
-        options=loaded.options.model_dump(mode="json"),
+        options=loaded.snapshot(),
         options_problem=loaded.problem,
         budget_nanousd=loaded.options.budget_nanousd,
     )

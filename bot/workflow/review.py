@@ -8,16 +8,29 @@ failing one goes back to the developer, and after `max_revisions` to the manager
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agents.schemas import Review
 from bot.github.checks import VALIDATOR_CHECK, upsert_check_run
 from bot.github.comments import marker
 from bot.github.reviews import post_review
 from bot.options import MergePolicy
+from bot.plugins.events import PhaseReviewed
+from bot.plugins.findings import Finding
 from bot.status import markdown as md
 from bot.status.comment import ensure_status_comment
 from bot.workflow.context import Flow
+from bot.workflow.findings import (
+    errors,
+    finding_annotations,
+    finding_comments,
+    joined,
+    review_findings,
+)
+from bot.workflow.hooks import tell_done, tell_phase
 from bot.workflow.phase import all_phases, enter, load_phase, save_phase, spec_of
 from bot.workflow.repo import added_files, integration_view
 from bot.workflow.states import Event, review_event, transition
@@ -47,11 +60,15 @@ async def _ask_validator(flow: Flow, phase: Phase) -> Review:
     return result.answer
 
 
-async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
-    """The review, then the check run; each written once even when the job runs again."""
+async def _post(
+    flow: Flow, phase: Phase, review: Review, sha: str, findings: Sequence[Finding] = ()
+) -> Phase:
+    """The review, then the check run, the review checks' findings in both; each written once
+    even when the job runs again."""
     number = phase.pr_number
     assert number is not None
-    comments = inline_comments(review, phase.files)
+    validator = inline_comments(review, phase.files)
+    comments = validator + finding_comments(findings, phase.files)
     if phase.began != Marker(MarkerKind.CHECK, sha):
         fresh = phase.began != Marker(MarkerKind.REVIEW, sha)
         if fresh:
@@ -89,7 +106,10 @@ async def _post(flow: Flow, phase: Phase, review: Review, sha: str) -> Phase:
         title=f"{review.verdict.value}: {review.compliance_score:g}% of the criteria",
         summary=md.model_markdown(review.summary),
         text=review_text(review, phase=phase.number, revision=0),
-        annotations=check_annotations(review, comments),
+        annotations=[
+            *check_annotations(review, validator),
+            *finding_annotations(findings, phase.files),
+        ],
         find_existing=not fresh_check,
     )
     return await save_phase(flow, phase, check_run_id=check_id)
@@ -111,10 +131,18 @@ def _outcome(
 
 
 async def decide(
-    flow: Flow, phase: Phase, review: Review, sha: str, *, trigger: str, record: bool = True
+    flow: Flow,
+    phase: Phase,
+    review: Review,
+    sha: str,
+    *,
+    trigger: str,
+    record: bool = True,
+    findings: Sequence[Finding] = (),
 ) -> bool:
-    """Records the review (with `record`) and makes the move its verdict means; True when the
-    status comment should show it (a state a person should see: not the quick way to a merge)."""
+    """Records the review (with `record`, telling the plugins) and makes the move its verdict
+    means; True when the status comment should show it (a state a person should see: not the
+    quick way to a merge)."""
     event = review_event(review.verdict in PASSING, phase.revisions, flow.options.max_revisions)
     move = transition(phase.state, event, flow.rules)
     tags, question = _outcome(flow, phase, event, trigger)
@@ -126,7 +154,9 @@ async def decide(
             "reviews": [*phase.reviews, review.model_dump(mode="json")],
         }
     async with transaction(flow.deps.sessions) as session:
-        await enter(session, flow.project, phase, move, *tags, sha=sha, **changes)
+        phase, _ = await enter(session, flow.project, phase, move, *tags, sha=sha, **changes)
+        if record:
+            await _tell_reviewed(session, flow, phase, review, sha, findings)
         if event is Event.PASSED and flow.legacy:
             flow.project = await save_project(
                 session,
@@ -136,7 +166,32 @@ async def decide(
                 final_pr_number=phase.pr_number,
                 final_pr_url=phase.pr_url,
             )
+            await tell_done(session, flow.deps, flow.project)
     return move.state is not PhaseState.WAITING_CI
+
+
+async def _tell_reviewed(
+    session: AsyncSession,
+    flow: Flow,
+    phase: Phase,
+    review: Review,
+    sha: str,
+    findings: Sequence[Finding],
+) -> None:
+    await tell_phase(
+        session,
+        flow.deps,
+        flow.project,
+        PhaseReviewed,
+        phase,
+        sha,
+        head_sha=sha,
+        verdict=review.verdict.value,
+        passed=review.verdict in PASSING,
+        compliance_score=review.compliance_score,
+        findings=len(findings),
+        errors=len(errors(findings)),
+    )
 
 
 async def run_phase_review(flow: Flow, job: Job) -> None:
@@ -146,7 +201,9 @@ async def run_phase_review(flow: Flow, job: Job) -> None:
         return
     if phase.state != PhaseState.IN_REVIEW:
         return
-    review = await _ask_validator(flow, phase)
-    phase = await _post(flow, phase, review, sha)
-    if await decide(flow, phase, review, sha, trigger="review"):
+    validator = await _ask_validator(flow, phase)  # first: a budget stop runs no check
+    findings = await review_findings(flow, phase, sha)
+    review = joined(validator, findings)
+    phase = await _post(flow, phase, review, sha, findings)
+    if await decide(flow, phase, review, sha, trigger="review", findings=findings):
         await ensure_status_comment(flow.deps, await flow.reload())

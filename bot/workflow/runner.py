@@ -33,6 +33,7 @@ from agents.errors import EditError
 from agents.redact import scrub
 from bot.deps import Deps
 from bot.github.errors import refusal_text
+from bot.plugins.events import BudgetPaused, PhaseFailed, ProjectFailed
 from bot.queue.failures import classify
 from bot.queue.worker import JobHandler, JobRegistry, RetryLater, describe_error
 from bot.status.comment import ensure_status_comment, show_waiting
@@ -42,6 +43,7 @@ from bot.workflow.ci_fix import run_phase_ci_fix
 from bot.workflow.code import run_phase_code
 from bot.workflow.context import Flow, open_flow
 from bot.workflow.errors import TERMINAL, PhaseRefused
+from bot.workflow.hooks import digest, tell, tell_phase
 from bot.workflow.integrate import run_integrate
 from bot.workflow.merge import run_person_merged, run_phase_merge
 from bot.workflow.phase import enter, load_phase
@@ -116,13 +118,19 @@ async def record_stop(flow: Flow, job: Job, stop: WorkflowStop) -> None:
     """The project pauses (or stops), remembering the job to run again when it goes on."""
     await flow.reload()
     interrupted = job_entry(job)
-    await flow.save(
-        paused=True,
-        pause_reason=str(stop),
-        pause_resumable=stop.resumable,
-        status=ProjectStatus.PAUSED,
-        resume_jobs=[*flow.project.resume_jobs, interrupted],
-    )
+    async with transaction(flow.deps.sessions) as session:
+        project = await save_project(
+            session,
+            flow.project,
+            paused=True,
+            pause_reason=str(stop),
+            pause_resumable=stop.resumable,
+            status=ProjectStatus.PAUSED,
+            resume_jobs=[*flow.project.resume_jobs, interrupted],
+        )
+        flow.project = project
+        facts = {"reason": str(stop), "resumable": stop.resumable}
+        await tell(session, flow.deps, project, BudgetPaused, project.resumes, **facts)
     await ensure_status_comment(flow.deps, flow.project)
 
 
@@ -138,15 +146,24 @@ async def record_failure(flow: Flow, job: Job, why: str, *, refused: bool = Fals
         await fail_phase(flow, phase, note, {**failed, "state": phase.state.value})
     else:
         note = PLAN_FAILED.format(step=job.kind.replace("_", " "), why=why)
-        project = flow.project
-        before = {"status": project.status.value, "step": project.step.value}
-        await flow.save(
+        await _fail_project(flow, note, failed)
+    await ensure_status_comment(flow.deps, flow.project)
+
+
+async def _fail_project(flow: Flow, note: str, failed: dict[str, Any]) -> None:
+    project = flow.project
+    before = {"status": project.status.value, "step": project.step.value}
+    async with transaction(flow.deps.sessions) as session:
+        flow.project = await save_project(
+            session,
+            project,
             status=ProjectStatus.FAILED,
             step=ProjectStep.FAILED,
             error=note,
             failed_job=failed | before,
         )
-    await ensure_status_comment(flow.deps, flow.project)
+        key = digest(str(failed["key"]))
+        await tell(session, flow.deps, flow.project, ProjectFailed, key, error=note)
 
 
 async def fail_phase(
@@ -160,7 +177,10 @@ async def fail_phase(
     move = transition(phase.state, Event.STEP_FAILED, flow.rules)
     async with transaction(flow.deps.sessions) as session:
         changes: dict[str, Any] = {"error": note, "began": None, "failed_job": failed_job}
-        _, step = await enter(session, flow.project, phase, move, **changes)
+        phase, step = await enter(session, flow.project, phase, move, **changes)
+        why = digest(str((failed_job or {}).get("key") or note))
+        deps, project = flow.deps, flow.project
+        await tell_phase(session, deps, project, PhaseFailed, phase, phase.attempt, why, error=note)
         if step is Next.BLOCKED:
             phases = await project_phases(session, project_id=flow.id)
             flow.project = await save_project(session, flow.project, notice=blocked_notice(phases))

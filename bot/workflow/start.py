@@ -9,6 +9,8 @@ from bot.deps import Deps
 from bot.github.comments import app_identity, marker, post_once
 from bot.github.permissions import can_write
 from bot.github.repo import Repo
+from bot.plugins.events import ProjectStarted
+from bot.workflow.hooks import tell
 from storage.db import transaction
 from storage.jobs import NewJob, enqueue
 from storage.projects import Project, ProjectCreate, create_project
@@ -71,5 +73,6 @@ async def start_from_issue(
                 dedupe_key=f"announce:{project.id}",
             ),
         )
+        await tell(session, deps, project, ProjectStarted, started_by=project.started_by)
     log.info("project %s %s", project.id, "created" if created else "already exists")
     return project

@@ -11,6 +11,7 @@ from bot.commands.base import NO_SUCH_PHASE
 from bot.commands.control import PAUSED
 from bot.commands.info import COST_HEADING, PLAN_HEADING
 from bot.commands.table import COMMANDS, HELP_INTRO, NOT_ALLOWED, UNKNOWN
+from bot.status.options import with_options
 from bot.status.view import plan_url
 from storage.audit import Outcome
 from storage.costs import cost_report
@@ -84,7 +85,9 @@ async def test_anyone_may_read_status_plan_cost_and_help(
         await comment(workflow_app, fake_github, login, number, body)
         assert reactions(fake_github, number, body) == ["eyes"]
     [status] = status_comments(fake_github, number)
-    assert reply_to(fake_github, number, "/status") == body_of(status)
+    status_reply = reply_to(fake_github, number, "/status")  # the comment, then the options
+    assert status_reply == with_options(body_of(status), project.options)
+    assert status_reply.startswith(body_of(status).rstrip() + "\n\n#### Options")
     plan = reply_to(fake_github, number, "/plan")
     link = plan_url(project, workflow_app.settings.github_web_url)
     assert plan.startswith(PLAN_HEADING) and f"]({link})" in plan

@@ -164,4 +164,6 @@ async def test_a_repository_may_name_its_own_trigger_label(
     [project] = await projects(app)
     assert project.issue_number == second["issue"]["number"]
     reads = fake_github.calls("GET", "/repos/{owner}/{repo}/contents/{path}")
-    assert reads == 1  # the options file, read once for both label events
+    # The options file and the organisation's (a 404: no `.github` repository), read once for
+    # both label events.
+    assert reads == 2

@@ -1,5 +1,6 @@
-"""The project page: phases, dependency graph, spend, usage over time, plan, documentation,
-audit log, jobs and (for writers) the action buttons; live while the project runs.
+"""The project page: phases, dependency graph, spend, usage over time, plan, the options with
+the file each came from, documentation, audit log, jobs and (for writers) the action buttons;
+live while the project runs.
 
 The live part (everything that moves while jobs run) is one fragment template. The page
 embeds it; `GET /projects/{id}/live` answers it alone (polling); `GET /projects/{id}/events`
@@ -22,6 +23,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from bot.status.options import missing_note, option_rows
 from bot.status.view import notices, state_of, step_text
 from bot.web.access import NotFound, Viewer, can_act, visible_project
 from bot.web.dashboard import figures
@@ -97,6 +99,7 @@ async def project_page(request: Request, viewer: Viewer) -> Response:
     live = await live_context(request, viewer, project)
     detail: ProjectDetail = live["detail"]
     live_html = fragment(request, LIVE_TEMPLATE, live, viewer=viewer)
+    rows = option_rows(project.options)
     context = {
         "project": project,
         "live": Markup(live_html),  # the autoescaping environment's output
@@ -106,7 +109,9 @@ async def project_page(request: Request, viewer: Viewer) -> Response:
         "docs": [(doc, render_doc(doc)) for doc in detail.docs],
         "pr_bodies": await pr_bodies(request, project),
         "queued": request.query_params.get("queued", "")[:32],
-        "data": detail.model_dump(mode="json"),
+        "options": rows,
+        "options_note": missing_note(project.options),
+        "data": {**detail.model_dump(mode="json"), "options": [r.model_dump() for r in rows]},
     }
     return page(request, "project.html", context, viewer=viewer)
 
