@@ -107,7 +107,10 @@ class RepoOptions(BaseModel):
 
     trigger_label: str | None = Field(default=None, min_length=1, max_length=MAX_LABEL_CHARS)
     workflow: Workflow = Workflow.MICRO_PHASE
-    template: Literal["web_app", "api_service", "data_pipeline"] | None = None
+    # A template's name: a built-in one (`web_app`, `api_service`, `data_pipeline`) or one a
+    # plugin adds. Which names exist is known only where the plugins are loaded, so the plan
+    # step says when the name is none of them (`bot/workflow/facts.py`).
+    template: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
     models: dict[str, str] = Field(default_factory=dict)
     plan_approval: PlanApproval = PlanApproval.REQUIRED
     merge_policy: MergePolicy = MergePolicy.AUTO

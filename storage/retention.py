@@ -24,6 +24,7 @@ from storage.db import SessionMaker, transaction
 from storage.deliveries import Delivery
 from storage.job_table import Job, JobStatus
 from storage.ledger import LLMCall
+from storage.plugin_deliveries import PluginDelivery
 from storage.projects import Project, ProjectStatus
 from storage.types import utcnow
 from storage.web_sessions import WebSession
@@ -90,6 +91,16 @@ def _old_calls(cutoff: datetime) -> ColumnElement[bool]:
     return (col(LLMCall.created_at) < cutoff) & free
 
 
+def _old_plugin_deliveries(cutoff: datetime) -> ColumnElement[bool]:
+    # What a plugin was given of an event keeps its event job from notifying twice; it goes
+    # with the finished jobs (the same retention), and stays while its project is in progress.
+    free = or_(
+        col(PluginDelivery.project_id).is_(None),
+        ~_of_project_in_progress(PluginDelivery.project_id),
+    )
+    return (col(PluginDelivery.created_at) < cutoff) & free
+
+
 def _expired_sessions(cutoff: datetime) -> ColumnElement[bool]:
     return col(WebSession.expires_at) <= cutoff
 
@@ -98,6 +109,7 @@ RULES = (
     Rule("deliveries", "deliveries", Delivery, Delivery.id, _old_deliveries),
     Rule("jobs", "finished jobs", Job, Job.id, _old_jobs),
     Rule("ledger", "ledger rows", LLMCall, LLMCall.id, _old_calls),
+    Rule("jobs", "plugin deliveries", PluginDelivery, PluginDelivery.id, _old_plugin_deliveries),
     Rule("sessions", "expired sign-in sessions", WebSession, WebSession.key, _expired_sessions),
 )
 

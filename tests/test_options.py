@@ -192,7 +192,7 @@ def test_several_problems_in_one_line_in_key_order() -> None:
         ("budget_usd: ten", "budget_usd", "valid decimal"),
         ("pause_at_fraction: 1.5", "pause_at_fraction", "less than or equal to 1"),
         ("workflow: fast", "workflow", "'micro_phase', 'legacy' or 'auto'"),
-        ("template: desktop", "template", "'web_app', 'api_service' or 'data_pipeline'"),
+        ("template: Desktop App", "template", "should match pattern"),
         ("plan_approval: maybe", "plan_approval", "'required' or 'auto'"),
         ("merge_policy: robot", "merge_policy", "'auto' or 'human'"),
         ("merge_method: ff", "merge_method", "'squash', 'merge' or 'rebase'"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 from agents.context import mentioned_paths
@@ -200,6 +200,17 @@ async def read_options(flow: Flow, sha: str) -> ResolvedOptions:
     return await resolve_options(files, flow.gh, installation, flow.repo, sha)
 
 
+def _with_unknown_template(
+    problem: str | None, name: str | None, templates: Mapping[str, object]
+) -> str | None:
+    """The options' notices, and one more when `template` names no template here."""
+    if name is None or name in templates:
+        return problem
+    known = ", ".join(f"`{known}`" for known in sorted(templates))
+    note = f"`template: {name}` names no template here (known: {known}): none is used"
+    return "\n".join(line for line in (problem, note) if line)
+
+
 async def load_facts(flow: Flow) -> None:
     """Reads and stores the facts, unless an earlier run of the plan job stored them."""
     if flow.project.default_branch is not None:
@@ -207,7 +218,9 @@ async def load_facts(flow: Flow) -> None:
     branch = await default_branch(flow.gh, flow.repo)
     loaded = await read_options(flow, branch.sha)
     options = loaded.options
-    template = pick_template(options, await issue_labels(flow), flow.deps.plugins.templates)
+    templates = flow.deps.plugins.templates
+    template = pick_template(options, await issue_labels(flow), templates)
+    problem = _with_unknown_template(loaded.problem, options.template, templates)
     paths = await list_paths(flow.gh, flow.repo, branch.sha)
     instructions = await instruction_files(flow, branch.sha, paths)
     name = integration_branch(flow.issue)
@@ -216,7 +229,7 @@ async def load_facts(flow: Flow) -> None:
         log.info("work for issue #%s is under way on %s: continuing it", flow.issue, name)
     await flow.save(
         options=loaded.snapshot(),
-        options_problem=loaded.problem,
+        options_problem=problem,
         template=template.name if template else None,
         default_branch=branch.name,
         base_sha=branch.sha,

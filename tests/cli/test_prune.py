@@ -45,6 +45,7 @@ def test_prune_dry_run_says_what_would_go_and_deletes_nothing(
         "deliveries older than 30 days: 1 would be deleted",
         "finished jobs older than 30 days: 3 would be deleted",
         "ledger rows: kept for good (RETAIN_LEDGER_DAYS is 0)",
+        "plugin deliveries older than 30 days: 0 would be deleted",
         "expired sign-in sessions: 0 would be deleted",
     ]
     assert remaining(url) == before
@@ -62,6 +63,7 @@ def test_prune_deletes_what_the_dry_run_counted(
         "deliveries older than 30 days: 1 deleted",
         "finished jobs: kept for good (RETAIN_JOBS_DAYS is 0)",
         "ledger rows older than 365 days: 1 deleted",
+        "plugin deliveries: kept for good (RETAIN_JOBS_DAYS is 0)",
         "expired sign-in sessions: 0 deleted",
     ]
     deliveries, jobs, calls = remaining(url)

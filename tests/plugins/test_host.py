@@ -23,7 +23,7 @@ from tests.plugins.conftest import DISTRIBUTION
 from tests.plugins.sample import CLI_TOOL
 from tests.scriptedmodel import ScriptedModel
 from tests.scriptedmodel.project import ScriptedProject
-from tests.workflow_helpers import project_of
+from tests.workflow_helpers import project_of, set_options, start_project, status_text
 
 ALL_HOOKS = (
     "budget_paused, ci_failed, phase_failed, phase_merged, phase_opened, phase_reviewed, "
@@ -99,6 +99,25 @@ async def test_a_plugins_template_label_seeds_the_brief(
     [brainstorm] = scripted_model.calls("developer.brainstorm")
     assert "Project template: Command-line tool (`cli_tool`)" in brainstorm.user
     assert "commands: The subcommands and their options." in brainstorm.user
+
+
+@pytest.mark.plugins("templater")
+@pytest.mark.parametrize(("name", "chosen"), [("cli_tool", "cli_tool"), ("gui_tool", None)])
+async def test_the_template_option_names_a_plugins_template_or_says_it_is_unknown(
+    workflow_app: RunningApp,
+    fake_github: FakeGitHub,
+    scripted_model: ScriptedModel,
+    name: str,
+    chosen: str | None,
+) -> None:
+    """`template:` in the options file may name a plugin's template as well as a built-in
+    one; a name no loaded template has is a notice in the status comment, not a silence."""
+    set_options(fake_github, f"template: {name}\n")
+    ScriptedProject(phases=1).install(scripted_model)
+    number = await start_project(workflow_app, fake_github)
+    assert (await project_of(workflow_app)).template == chosen
+    notice = f"`template: {name}` names no template here"
+    assert (notice in status_text(fake_github, number)) is (chosen is None)
 
 
 def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, plugins: str) -> None:

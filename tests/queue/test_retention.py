@@ -19,6 +19,8 @@ from storage.db import SessionMaker, transaction
 from storage.deliveries import Delivery, DeliveryStatus, NewDelivery, record_deliveries
 from storage.jobs import Job, JobStatus, NewJob, enqueue
 from storage.ledger import LLMCall
+from storage.plugin_deliveries import Outcome as DeliveryOutcome
+from storage.plugin_deliveries import PluginDelivery
 from storage.projects import ProjectStatus
 from storage.types import utcnow
 from storage.web_sessions import WebSession, add_session
@@ -169,3 +171,29 @@ async def test_the_hourly_prune_deletes_expired_sign_in_sessions(
     await run_maintenance(sessions, settings_for(database_url))
     async with sessions() as session:
         assert list((await session.exec(select(WebSession.key))).all()) == ["live"]
+
+
+async def test_plugin_deliveries_go_with_finished_jobs_except_for_projects_in_progress(
+    sessions: SessionMaker, database_url: str
+) -> None:
+    done = await add_project(sessions, ProjectStatus.DONE, 41)
+    running = await add_project(sessions, ProjectStatus.RUNNING, 42)
+    async with transaction(sessions) as session:
+        for key, project, when in (
+            ("old, done", done, OLD),
+            ("recent, done", done, RECENT),
+            ("old, running", running, OLD),
+        ):
+            row = PluginDelivery(
+                event_key=key,
+                plugin="notify",
+                hook="phase_merged",
+                project_id=project,
+                outcome=DeliveryOutcome.DELIVERED,
+                created_at=when,
+            )
+            session.add(row)
+    await run_maintenance(sessions, settings_for(database_url))
+    async with sessions() as session:
+        left = set((await session.exec(select(PluginDelivery.event_key))).all())
+    assert left == {"recent, done", "old, running"}
