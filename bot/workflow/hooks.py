@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
-from bot.files.plan_file import plan_path
 from bot.plugins.emit import emit
 from bot.plugins.events import Event, PhaseRef, ProjectDone, ProjectRef
 from storage.ledger import project_spend_nanousd
@@ -34,11 +33,6 @@ def digest(text: str) -> str:
 
 def issue_url(deps: Deps, project: Project) -> str:
     return f"{deps.settings.github_web_url}/{project.full_name}/issues/{project.issue_number}"
-
-
-def plan_url(deps: Deps, project: Project, sha: str) -> str:
-    path = plan_path(project.issue_number)
-    return f"{deps.settings.github_web_url}/{project.full_name}/blob/{sha}/{path}"
 
 
 async def project_ref(session: AsyncSession, deps: Deps, project: Project) -> ProjectRef:

@@ -23,9 +23,10 @@ from bot.github.git import branch_head, commit_files
 from bot.options import PlanApproval
 from bot.plugins.events import PlanReady
 from bot.status import markdown as md
+from bot.status.view import plan_url
 from bot.workflow.approval import approve_or_wait
 from bot.workflow.context import Flow, integration_branch
-from bot.workflow.hooks import plan_url, tell
+from bot.workflow.hooks import tell
 from storage.db import transaction
 from storage.jobs import Job
 from storage.projects import save_project
@@ -108,7 +109,7 @@ async def commit_plan(flow: Flow) -> None:
             PlanReady,
             commit.sha,
             phases=len(flow.plan().phases),
-            plan_url=plan_url(flow.deps, flow.project, commit.sha),
+            plan_url=plan_url(flow.project, flow.deps.settings.github_web_url) or "",
             approval_required=flow.options.plan_approval is PlanApproval.REQUIRED,
         )
 

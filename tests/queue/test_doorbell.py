@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.queue.doorbell import Doorbell
 from bot.queue.worker import Worker
-from storage.db import SessionMaker, is_postgres, make_engine, transaction
+from storage.db import SessionMaker, make_engine, transaction
 from storage.job_signal import CHANNEL
 from storage.jobs import Job, JobStatus, NewJob, enqueue
 from tests.queue.test_worker import add, load, registry_of
@@ -70,9 +70,8 @@ async def test_a_rolled_back_enqueue_rings_nothing(sessions: SessionMaker) -> No
         bell.close()
 
 
+@pytest.mark.postgres_only  # LISTEN/NOTIFY is PostgreSQL's
 async def test_a_notify_from_another_process_rings_the_bell(database_url: str) -> None:
-    if not is_postgres(database_url):
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     bell, stop = Doorbell(database_url), asyncio.Event()
     bell.close()  # only the database's notification may ring it
     listening = asyncio.create_task(bell.listen(stop))
