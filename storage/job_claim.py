@@ -1,12 +1,12 @@
-"""Claiming a job: the oldest runnable one whose project has no other job under a live lease.
+"""Claiming a job: a runnable one whose project has no other job under a live lease.
 
-Runnable means queued and due, or running under an expired lease (its worker died) with
-attempts left: every claim counts as an attempt (unless it ended on a transient error, see
-`counted`), so a job that kills or hangs its worker each time is not claimed after its last
-one (`storage.jobs.bury_abandoned` makes it dead).
+Runnable means running under an expired lease (its worker died) with attempts left, which
+goes first, or else queued and due, the oldest first. Every claim is an attempt (unless it
+ended on a transient error, see `counted`), so a job that kills or hangs its worker each time
+is not claimed after its last one (`storage.jobs.bury_abandoned` makes it dead).
 
-SQLite serialises writers, so one `UPDATE … WHERE id = (SELECT …) RETURNING` both finds and
-takes the job atomically, project check included.
+SQLite serialises writers, so one `UPDATE … WHERE id = coalesce((SELECT …), (SELECT …))
+RETURNING` both finds and takes the job atomically, project check included.
 
 PostgreSQL lets many workers claim at once. `FOR UPDATE SKIP LOCKED` stops two of them taking
 the same row, but not two rows of one project: both would see the project idle in their own
@@ -66,23 +66,39 @@ def exhausted(jobs: Any, now: datetime) -> ColumnElement[bool]:
     return and_(abandoned(jobs, now), counted(jobs) >= jobs.c.max_attempts)
 
 
-def _runnable(jobs: Any, now: datetime) -> ColumnElement[bool]:
-    queued = and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
-    retried = and_(abandoned(jobs, now), counted(jobs) < jobs.c.max_attempts)
-    return or_(queued, retried)
+def _queued(jobs: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now)
 
 
-def _candidates(jobs: Any, now: datetime, kinds: Collection[str] | None) -> Select[int, int | None]:
+def _retried(jobs: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(abandoned(jobs, now), counted(jobs) < jobs.c.max_attempts)
+
+
+def _candidates(
+    jobs: Any, now: datetime, kinds: Collection[str] | None, due: ColumnElement[bool]
+) -> Select[int, int | None]:
+    """The oldest `due` job whose project is free. Each of `_queued` and `_retried` names one
+    status, so the walk follows the (status, run_after) index in order and stops at the first
+    free job; a query for both at once (an OR) sorted every queued job, and with 100,000
+    waiting one claim took 40 ms with SQLite's write lock held."""
     free = or_(jobs.c.project_id.is_(None), not_(_busy(jobs.c.project_id, jobs.c.id, now)))
     statement = (
         select(jobs.c.id, jobs.c.project_id)
-        .where(_runnable(jobs, now), free)
+        .where(due, free)
         .order_by(jobs.c.run_after, jobs.c.id)
         .limit(1)
     )
     if kinds is not None:
         statement = statement.where(jobs.c.kind.in_(sorted(kinds)))
     return statement
+
+
+def _first_due(
+    jobs: Any, now: datetime, kinds: Collection[str] | None
+) -> list[Select[int, int | None]]:
+    """The candidates in the order they are tried: a job whose worker died first (its turn
+    came before that worker's lease ran out), then the queue."""
+    return [_candidates(jobs, now, kinds, due(jobs, now)) for due in (_retried, _queued)]
 
 
 def _take(job_id: Any, worker_id: str, lease: timedelta, now: datetime) -> Any:
@@ -121,9 +137,10 @@ async def _claim_sqlite(
     kinds: Collection[str] | None,
     now: datetime,
 ) -> Job | None:
-    # An alias, so the subquery is not correlated to the UPDATE's own table.
-    candidate = _candidates(_JOBS.alias("candidate"), now, kinds)
-    chosen = candidate.with_only_columns(candidate.selected_columns[0]).scalar_subquery()
+    # An alias, so the subqueries are not correlated to the UPDATE's own table.
+    candidates = _first_due(_JOBS.alias("candidate"), now, kinds)
+    ids = [found.with_only_columns(found.selected_columns[0]) for found in candidates]
+    chosen = func.coalesce(*(found.scalar_subquery() for found in ids))
     result = await session.exec(_take(chosen, worker_id, lease, now))
     job: Job | None = result.scalars().one_or_none()
     return job
@@ -138,12 +155,7 @@ async def _claim_postgres(
 ) -> Job | None:
     skipped: set[int] = set()
     for _ in range(PROJECT_TRIES):
-        statement = _candidates(_JOBS, now, kinds).with_for_update(skip_locked=True, of=_JOBS)
-        if skipped:
-            statement = statement.where(
-                or_(_JOBS.c.project_id.is_(None), _JOBS.c.project_id.not_in(skipped))
-            )
-        row = (await session.exec(statement)).first()
+        row = await _lock_candidate(session, now, kinds, skipped)
         if row is None:
             return None
         job_id, project_id = row
@@ -152,6 +164,22 @@ async def _claim_postgres(
             job: Job | None = result.scalars().one_or_none()
             return job
         skipped.add(project_id)
+    return None
+
+
+async def _lock_candidate(
+    session: AsyncSession, now: datetime, kinds: Collection[str] | None, skipped: set[int]
+) -> tuple[int, int | None] | None:
+    """Locks the first candidate (id, project id) no other claimer holds, outside `skipped`."""
+    for found in _first_due(_JOBS, now, kinds):
+        statement = found.with_for_update(skip_locked=True, of=_JOBS)
+        if skipped:
+            statement = statement.where(
+                or_(_JOBS.c.project_id.is_(None), _JOBS.c.project_id.not_in(skipped))
+            )
+        row = (await session.exec(statement)).first()
+        if row is not None:
+            return int(row[0]), row[1]
     return None
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from storage.types import JSONType, UTCDateTime, utcnow
@@ -41,11 +42,14 @@ _STATUS_TYPE = SAEnum(
 
 class Job(SQLModel, table=True):
     __tablename__ = "jobs"
+    # The claim walks one status in run_after order (storage/job_claim.py); the counts by
+    # status (/health, /metrics) and the pruning of finished jobs use its first column.
+    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64, index=True)
     args: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
-    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_STATUS_TYPE, index=True)
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=_STATUS_TYPE)
     attempts: int = 0  # claims so far, each one an attempt
     max_attempts: int = 5  # counted attempts (those not ended by a transient error) allowed
     # Attempts that ended on a transient error (GitHub's 5xx, a dropped connection, a rate
@@ -55,7 +59,7 @@ class Job(SQLModel, table=True):
     # retries such a job until the run has lasted the transient budget (JOB_TRANSIENT_BUDGET_
     # SECONDS), and the status comment and /health say it waits on GitHub meanwhile.
     transient_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    run_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    run_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     lease_owner: str | None = Field(default=None, max_length=255)
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=ERROR_LIMIT)

@@ -143,3 +143,23 @@ async def test_idle_returns_once_every_waiting_delivery_is_stored(
     assert time.monotonic() - stored_at >= QUIET_SECONDS * 0.9  # quiet a while, not a gap
     rows, _ = await stored(sessions)
     assert {first.delivery_id, second.delivery_id} <= set(rows)
+
+
+async def test_deliveries_read_in_the_next_turns_share_the_first_ones_batch(
+    sessions: SessionMaker, intake: DeliveryIntake
+) -> None:
+    """Under load the requests read with the first one reach `submit` a turn or two later
+    (parsed, then run): they go in its batch, not in one commit each. A batch's rows share
+    their `received_at`, so one timestamp means one transaction."""
+    first = delivery({"action": "opened"})
+    submits = [asyncio.create_task(intake.submit(first))]
+    later = []
+    for _ in range(3):  # one more request reaches submit on each of the next turns
+        await asyncio.sleep(0)
+        later.append(delivery({"action": "edited"}))
+        submits.append(asyncio.create_task(intake.submit(later[-1])))
+    assert await asyncio.gather(*submits) == [True] * 4
+    rows, with_jobs = await stored(sessions)
+    ids = [first.delivery_id, *(d.delivery_id for d in later)]
+    assert with_jobs == set(ids)
+    assert len({rows[i].received_at for i in ids}) == 1
