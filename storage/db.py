@@ -9,7 +9,7 @@ write to the same file.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -199,8 +199,23 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
-def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def make_sessionmaker(
+    engine: AsyncEngine, *, wait_for: Callable[[], Awaitable[None]] | None = None
+) -> SessionMaker:
+    """Sessions on `engine`; with `wait_for`, each `async with` awaits it before it begins."""
+    if wait_for is None:
+        return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=_waiting_session(wait_for), expire_on_commit=False)
+
+
+def _waiting_session(wait_for: Callable[[], Awaitable[None]]) -> type[AsyncSession]:
+    class WaitingSession(AsyncSession):
+        async def __aenter__(self) -> WaitingSession:
+            await wait_for()
+            await super().__aenter__()
+            return self
+
+    return WaitingSession
 
 
 @asynccontextmanager

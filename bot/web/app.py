@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import httpx2
@@ -74,7 +74,8 @@ class Runtime:
         """Builds the configured dependencies and starts the worker if this process runs one."""
         self.settings = settings
         github = build_github_app(settings, self.http, sleep=self.github_sleep)
-        agents = self.agent_factory(settings, self.sessions)
+        job_sessions = self.job_sessions()
+        agents = self.agent_factory(settings, job_sessions)
         plugins = build_plugins(settings)
         self.deps = Deps(
             settings, self.engine, self.sessions, self.http, github, agents=agents, plugins=plugins
@@ -83,7 +84,7 @@ class Runtime:
             worker = Worker(
                 self.sessions,
                 build_registry(),
-                self.deps,
+                replace(self.deps, sessions=job_sessions),
                 concurrency=settings.worker_concurrency,
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.worker_poll_seconds,
@@ -93,6 +94,18 @@ class Runtime:
                 yield_to=self.intake.idle,
             )
             self.worker_task = asyncio.create_task(worker.run(self.stop), name="worker")
+
+    def job_sessions(self) -> SessionMaker:
+        """The sessions of the jobs this process runs. In `serve` on SQLite each one waits until
+        the intake is quiet (`DeliveryIntake.idle`): the process has one connection, and a
+        job's transaction holds it over several turns of the loop, each one long under load,
+        while the deliveries of a burst wait behind it. At 64 connections the jobs under way
+        when a burst began set the webhook p99 (up to 30 ms a transaction). A job therefore
+        pauses between its steps until the burst is over; the worker's own bookkeeping (claims,
+        which already wait, lease renewals, completions) does not, so no lease runs out."""
+        if not self.with_worker or self.intake.writer is None:
+            return self.sessions
+        return make_sessionmaker(self.engine, wait_for=self.intake.idle)
 
     async def close(self) -> None:
         await self.proxy.close()  # first: it posts to the intake the rest is stopping

@@ -9,11 +9,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import pytest
 from sqlmodel import select
 
+from bot.settings import Settings
+from bot.web.app import Runtime
 from bot.web.intake import DELIVERY_JOB, QUIET_SECONDS, DeliveryIntake, DeliveryNotStored
-from storage.db import SessionMaker
+from bot.web.proxy import ProxyConfig, ProxyRunner
+from storage.db import SessionMaker, make_engine, make_sessionmaker, transaction
 from storage.deliveries import Delivery, DeliveryStatus, NewDelivery
 from storage.job_signal import on_jobs_added
 from storage.jobs import Job
@@ -163,3 +167,51 @@ async def test_deliveries_read_in_the_next_turns_share_the_first_ones_batch(
     ids = [first.delivery_id, *(d.delivery_id for d in later)]
     assert with_jobs == set(ids)
     assert len({rows[i].received_at for i in ids}) == 1
+
+
+async def entered_after_the_delivery(job_sessions: SessionMaker, intake: DeliveryIntake) -> float:
+    """Seconds from a delivery's being stored to the start of a job's transaction that was
+    opened while the delivery waited to be stored (negative: it did not wait)."""
+    submit = asyncio.create_task(intake.submit(delivery({"action": "opened"})))
+    await asyncio.sleep(0)  # the delivery waits to be stored
+    entered: list[float] = []
+
+    async def job_step() -> None:
+        async with transaction(job_sessions) as session:
+            entered.append(time.monotonic())
+            await session.exec(select(Job))
+
+    step = asyncio.create_task(job_step())
+    assert await submit is True
+    stored_at = time.monotonic()
+    await step
+    return entered[0] - stored_at
+
+
+async def test_a_session_made_to_wait_for_the_intake_begins_once_it_is_quiet(
+    sessions: SessionMaker, intake: DeliveryIntake
+) -> None:
+    job_sessions = make_sessionmaker(sessions.kw["bind"], wait_for=intake.idle)
+    assert await entered_after_the_delivery(job_sessions, intake) >= QUIET_SECONDS * 0.9
+
+
+@pytest.mark.parametrize("with_worker", [True, False], ids=["serve", "web"])
+async def test_on_sqlite_the_jobs_of_serve_wait_for_a_burst_to_end_and_the_pages_do_not(
+    app_settings: Settings, with_worker: bool
+) -> None:
+    """`serve` on SQLite: one connection for the intake and the jobs, so a job pauses between
+    its steps while deliveries wait; the pages, and a `web` process's sessions, never do."""
+    engine = make_engine(app_settings.database_url)
+    async with httpx2.AsyncClient() as http:
+        proxy = ProxyRunner(ProxyConfig(), http, 1)
+        runtime = Runtime(app_settings, engine, make_sessionmaker(engine), http, with_worker, proxy)
+        try:
+            waited = await entered_after_the_delivery(runtime.job_sessions(), runtime.intake)
+        finally:
+            await runtime.intake.close()
+            await engine.dispose()
+    postgres = configured_url() is not None
+    if with_worker and not postgres:
+        assert waited >= QUIET_SECONDS * 0.9
+    else:  # PostgreSQL: a pool of connections, and row locks rather than one writer
+        assert waited < 0
