@@ -5,10 +5,11 @@
 
 What it runs, on loopback:
 - the app: `ai-orchestrator serve` (web server and worker in one process, SQLite), as in
-  production. Its worker yields to the intake: it claims only once the intake has had nothing
-  to store for 20 ms, so the backlog waits for the burst to end. A second pass runs `ai-orchestrator
-  web` and a separate `ai-orchestrator worker` on PostgreSQL, where nothing yields (skipped,
-  with a note, when PostgreSQL is not reachable at --postgres-url);
+  production. Its worker yields to the intake: it claims, and its jobs begin a transaction,
+  only once the intake has had nothing to store for 20 ms, so the backlog waits for the burst
+  to end. A second pass runs `ai-orchestrator web` and a separate `ai-orchestrator worker` on
+  PostgreSQL, where nothing yields (skipped, with a note, when PostgreSQL is not reachable at
+  --postgres-url);
 - the bare endpoint (`bench/bare_webhooks.py`): body, HMAC check, in-memory dedupe, nothing
   else; same settings, log set-up and uvicorn configuration as the app.
 
@@ -317,8 +318,9 @@ def main() -> int:
         postgres = None if args.no_postgres else postgres_pass(args, workdir, manifest)
     print_table("ai-orchestrator serve (in-process worker, SQLite) vs bare:", sqlite)
     print(
-        f"the in-process worker yields to the intake: it claims once the intake has been quiet "
-        f"for 20 ms; afterwards {sqlite_drain['backlog']} jobs waited and it handled "
+        f"the in-process worker yields to the intake: it claims, and its jobs' transactions "
+        f"begin, once the intake has been quiet for 20 ms; afterwards "
+        f"{sqlite_drain['backlog']} jobs waited and it handled "
         f"{sqlite_drain['jobs_per_s']:.0f} a second"
     )
     report: dict[str, Any] = dict(sqlite[args.connections[0]])

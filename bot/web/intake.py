@@ -3,8 +3,9 @@
 Each delivery costs a transaction's worth of database round trips (many, through aiosqlite's
 thread); under load, requests that arrive while a batch is being written wait for the next
 batch, which stores all of them and their jobs in two multi-row INSERTs and one commit (on
-SQLite in one hand-over to a thread of its own: `storage.sqlite_batch`). A request is
-answered only after its batch committed, so nothing acknowledged is ever lost.
+SQLite in one call on a connection of its own: `storage.sqlite_batch`). A batch is taken
+once the requests already read have reached the intake (`DeliveryIntake._gather`). A request
+is answered only after its batch committed, so nothing acknowledged is ever lost.
 
 A batch the database refuses is written again one delivery at a time: GitHub never redelivers
 on its own, so the deliveries that merely shared a batch with a bad one (a `\\u0000` JSONB
@@ -166,7 +167,7 @@ class DeliveryIntake:
         parsed and another to reach `submit`, so a batch taken at once held a handful of
         deliveries and the rest waited a whole commit for the next one. Under wrk at 64
         connections batches averaged 32 deliveries, a quarter of them under 10; waiting for two
-        quiet turns (some 20 µs each when nothing is ready) made them nearly all full, and the
+        quiet turns (some 20 µs each when nothing is ready) made most of them full, and the
         rate 13% higher at 64 connections and 30% at 8."""
         deadline = time.monotonic() + GATHER_SECONDS
         quiet = 0
